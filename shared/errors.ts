@@ -1,0 +1,48 @@
+// Every error Tessera raises on purpose carries a stable code. Callers and tests branch on
+// the code, never on the message; the API maps codes to HTTP statuses in one place.
+
+export type ErrorCode =
+  // configuration and command line
+  | 'CLI_BAD_ARGUMENT'
+  | 'PORT_IN_USE'
+  | 'DATA_DIR_UNWRITABLE'
+  // model files
+  | 'GGUF_INVALID'
+  | 'GGUF_TRUNCATED'
+  | 'GGUF_UNSUPPORTED_VERSION'
+  | 'MODEL_UNSUPPORTED_ARCHITECTURE'
+  | 'MODEL_UNSUPPORTED_TENSOR_TYPE'
+  | 'MODEL_MISSING_TENSOR'
+  | 'MODEL_NOT_FOUND'
+  | 'LAYER_RANGE_INVALID'
+  | 'TOKENIZER_UNSUPPORTED'
+  | 'CHAT_TEMPLATE_ERROR'
+  // inference
+  | 'CONTEXT_OVERFLOW'
+  | 'ENGINE_CLOSED'
+  | 'ENGINE_WORKER_FAILED'
+  | 'GENERATION_ABORTED'
+  // api
+  | 'REQUEST_INVALID'
+  | 'REQUEST_TOO_LARGE'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN_HOST'
+  | 'NOT_FOUND'
+  | 'QUEUE_FULL'
+  | 'INTERNAL';
+
+export class TesseraError extends Error {
+  override readonly name = 'TesseraError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isTesseraError(value: unknown, code?: ErrorCode): value is TesseraError {
+  return value instanceof TesseraError && (code === undefined || value.code === code);
+}
