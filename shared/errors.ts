@@ -29,17 +29,28 @@ export type ErrorCode =
   | 'FORBIDDEN_HOST'
   | 'NOT_FOUND'
   | 'QUEUE_FULL'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // node data directory (identity, token files)
+  | 'DATA_DIR_INVALID'
+  | 'METHOD_NOT_ALLOWED'
+  // compute kernels
+  | 'KERNELS_NOT_BUILT'
+  | 'KERNEL_OUT_OF_MEMORY'
+  | 'KERNEL_BAD_ARGUMENT';
 
 export class TesseraError extends Error {
   override readonly name = 'TesseraError';
 
+  /** The request field at fault, where there is one (OpenAI's `param`). */
+  readonly param?: string;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; param?: string },
   ) {
     super(message, options);
+    if (options?.param !== undefined) this.param = options.param;
   }
 }
 

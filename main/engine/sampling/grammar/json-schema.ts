@@ -21,7 +21,7 @@ const SPACE: Element[] = [chars([0x20, 0x20])];
 
 export function grammarFromJsonSchema(schema: JsonSchema): Grammar {
   const compiler = new SchemaCompiler(schema);
-  return compiler.builder.build(compiler.builder.define('root', [[compiler.value(schema, 0)]]));
+  return compiler.builder.build(compiler.builder.define('root', [[compiler.document(schema)]]));
 }
 
 /** Any JSON value, for response_format json_object (an object at the top, as OpenAI requires). */
@@ -34,8 +34,21 @@ export function grammarForAnyJsonObject(): Grammar {
 export class SchemaCompiler {
   readonly builder = new GrammarBuilder();
   private schemaCount = 0;
+  private rootCount = 0;
 
-  constructor(private readonly rootSchema: JsonSchema) {}
+  constructor(private rootSchema: JsonSchema) {}
+
+  /** An element matching a value of a whole schema document, its $refs resolved within it. */
+  document(schema: JsonSchema): RuleElement {
+    const previous = this.rootSchema;
+    this.rootSchema = schema;
+    this.rootCount++;
+    try {
+      return this.value(schema, 0);
+    } finally {
+      this.rootSchema = previous;
+    }
+  }
 
   /** An element matching one JSON value valid under `schema`. */
   value(schema: JsonSchema, depth: number): RuleElement {
@@ -168,7 +181,7 @@ export class SchemaCompiler {
     const key = decodeURIComponent(match[2]!).replace(/~1/g, '/').replace(/~0/g, '~');
     const target = definitions?.[key];
     if (target === undefined) throw invalid(`$ref "${ref}" points nowhere`);
-    const name = `ref:${ref}`;
+    const name = `ref${this.rootCount}:${ref}`;
     if (this.builder.has(name)) return { kind: 'rule', rule: this.builder.reserve(name) };
     this.builder.reserve(name);
     return this.builder.define(name, [[this.value(target, depth + 1)]]);
