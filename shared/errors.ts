@@ -36,7 +36,17 @@ export type ErrorCode =
   // compute kernels
   | 'KERNELS_NOT_BUILT'
   | 'KERNEL_OUT_OF_MEMORY'
-  | 'KERNEL_BAD_ARGUMENT';
+  | 'KERNEL_BAD_ARGUMENT'
+  // mesh
+  | 'MESH_AUTH_FAILED'
+  | 'MESH_PROTOCOL_MISMATCH'
+  | 'MESH_FRAME_INVALID'
+  | 'MESH_HANDSHAKE_TIMEOUT'
+  | 'MESH_DUPLICATE_LINK'
+  | 'MESH_STOPPED'
+  | 'PEER_UNREACHABLE'
+  | 'PLAN_NO_FIT'
+  | 'JOIN_SECRET_INVALID';
 
 export class TesseraError extends Error {
   override readonly name = 'TesseraError';

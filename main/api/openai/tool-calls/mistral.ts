@@ -17,7 +17,7 @@ export const mistralFormat: ToolCallFormat = {
     if (marker < 0) return { content: visibleContent(text, isPartial, [MARKER]), reasoning: '', toolCalls: [] };
     const content = visibleContent(text.slice(0, marker), isPartial, []);
     const toolCalls: ParsedToolCall[] = [];
-    let position = skipWhitespace(text, marker + MARKER.length);
+    const position = skipWhitespace(text, marker + MARKER.length);
     if (text[position] === '[') readArray(text, position + 1, isPartial, toolCalls);
     else readNamed(text, position, isPartial, toolCalls);
     return { content, reasoning: '', toolCalls };

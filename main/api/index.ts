@@ -1,0 +1,10 @@
+export { HttpServer, type HttpServerOptions } from './server.js';
+export type { Router, RequestContext } from './router.js';
+export { pathIsUnder, refuseUpgrade } from './router.js';
+export { ControlRouter, type ControlBackend } from './control-router.js';
+export { StaticFilesRouter, UI_CONTENT_SECURITY_POLICY } from './static-files.js';
+export { createHostCheck, type HostCheck } from './host-check.js';
+export { readJsonBody } from './body.js';
+export { sendJson, sendError } from './respond.js';
+export { asTesseraError, errorBody, httpMappingFor } from './errors.js';
+export * from './limits.js';

@@ -1,0 +1,32 @@
+// `tessera serve`: a headless node. Prints where its UI and APIs are, then runs until Ctrl-C.
+import { createNode, type TesseraNode } from '../node/node.js';
+import type { CliCommand, CliOutput } from './command.js';
+import { NODE_FLAGS, nodeConfigFromFlags } from './node-flags.js';
+import { waitForShutdownSignal } from './shutdown-signal.js';
+
+export const serveCommand: CliCommand = {
+  description: 'run a headless node (UI and APIs on one local port)',
+  flags: NODE_FLAGS,
+  run: async ({ flags, output }) => serveHeadless(nodeConfigFromFlags(flags), output),
+};
+
+/** Starts a node, prints its addresses, and stops it on SIGINT/SIGTERM. Also used by `start`. */
+export async function serveHeadless(config: Parameters<typeof createNode>[0], output: CliOutput): Promise<number> {
+  const node = await createNode(config);
+  printAddresses(node, output);
+  const signal = await waitForShutdownSignal();
+  output.out(`${signal === 'SIGINT' ? '\n' : ''}Stopping…`);
+  await node.stop();
+  output.out('Stopped.');
+  return 0;
+}
+
+function printAddresses(node: TesseraNode, output: CliOutput): void {
+  const info = node.info();
+  output.out(`Tessera ${info.version}: node "${info.name}" (${info.id})`);
+  output.out(`  UI:          ${node.uiUrl}`);
+  output.out(`  Control API: ${node.url}/api`);
+  output.out(`  OpenAI API:  ${node.openAiUrl}`);
+  output.out(`  Data dir:    ${node.config.dataDir}`);
+  output.out('Open the UI link in a browser (it carries this node’s token). Press Ctrl-C to stop.');
+}

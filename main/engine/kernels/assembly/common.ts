@@ -1,0 +1,66 @@
+// Small SIMD helpers shared by the kernels.
+
+/** 2^112: multiplying the f16 magnitude bits shifted into f32 position by this rebias the exponent. */
+const F16_REBIAS: f32 = reinterpret<f32>(0x77800000);
+
+/** One IEEE half at `ptr` as f32. Normals and subnormals are exact; Inf/NaN (never in weights) become large. */
+@inline export function f16At(ptr: usize): f32 {
+  const h = <u32>load<u16>(ptr);
+  const magnitude = reinterpret<f32>((h & 0x7fff) << 13) * F16_REBIAS;
+  return h & 0x8000 ? -magnitude : magnitude;
+}
+
+/** Four consecutive halves at `ptr` as f32x4 (same rule as f16At). */
+@inline export function f16x4At(ptr: usize): v128 {
+  const h = v128.load16x4_u(ptr);
+  const bits = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
+  const magnitude = f32x4.mul(bits, f32x4.splat(F16_REBIAS));
+  return v128.or(magnitude, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/** Four consecutive bfloat16 at `ptr` as f32x4: bf16 is the top half of an f32. */
+@inline export function bf16x4At(ptr: usize): v128 {
+  return i32x4.shl(v128.load16x4_u(ptr), 16);
+}
+
+@inline export function bf16At(ptr: usize): f32 {
+  return reinterpret<f32>(<u32>load<u16>(ptr) << 16);
+}
+
+/** [sum(a0), sum(a1), sum(a2), sum(a3)] of four i32x4. */
+@inline export function horizontalSum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const t0 = i32x4.add(i32x4.shuffle(a0, a1, 0, 4, 2, 6), i32x4.shuffle(a0, a1, 1, 5, 3, 7));
+  const t1 = i32x4.add(i32x4.shuffle(a2, a3, 0, 4, 2, 6), i32x4.shuffle(a2, a3, 1, 5, 3, 7));
+  return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+}
+
+@inline export function sumI32x4(a: v128): i32 {
+  const t = i32x4.add(a, i32x4.shuffle(a, a, 2, 3, 0, 1));
+  return i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
+}
+
+@inline export function sumF32x4(a: v128): f32 {
+  const t = f32x4.add(a, f32x4.shuffle(a, a, 2, 3, 0, 1));
+  return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1);
+}
+
+/** Dot product of 16 int8 (as i8x16, sign-extended) with 16 int16 at `x`: partial sums as i32x4. */
+@inline export function dot16S(q: v128, x: usize): v128 {
+  return i32x4.add(
+    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q), v128.load(x)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q), v128.load(x, 16)),
+  );
+}
+
+/** As dot16S for unsigned q (0..255). */
+@inline export function dot16U(q: v128, x: usize): v128 {
+  return i32x4.add(
+    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(q), v128.load(x)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(q), v128.load(x, 16)),
+  );
+}
+
+/** The [start, end) share of `count` items that lane `lane` of `nLanes` works on. */
+@inline export function shareStart(count: i32, lane: i32, nLanes: i32): i32 {
+  return <i32>((<i64>count * lane) / nLanes);
+}

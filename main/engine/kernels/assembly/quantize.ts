@@ -1,0 +1,38 @@
+// Activation quantization: before a quantized matmul the input rows are turned into blocks of 32
+// int16 values in [-127, 127] with one f32 scale per block (llama.cpp's q8 activations, stored
+// widened to int16 so the dot products need no sign extension of x inside the hot loop).
+//
+// x:    [nTokens, cols] f32
+// xq:   [nTokens, cols] i16        x ≈ xq * xd[block]
+// xd:   [nTokens, cols / 32] f32   block scale = max|x| / 127
+// xsum: [nTokens, cols / 32] f32   xd * sum(xq) over the block (for the min terms of K-quants)
+// Requires cols % 32 == 0. Tokens are split over lanes.
+
+import { shareStart, sumI32x4 } from './common';
+
+export function quantizeRows(
+  x: usize, xq: usize, xd: usize, xsum: usize, cols: i32, nTokens: i32, lane: i32, nLanes: i32,
+): void {
+  const nb = cols >> 5;
+  const totalBlocks = nb * nTokens;
+  const end = shareStart(totalBlocks, lane + 1, nLanes);
+  for (let b = shareStart(totalBlocks, lane, nLanes); b < end; b++) {
+    const src = x + (<usize>b << 7);
+    let amax = f32x4.splat(0);
+    for (let i = 0; i < 8; i++) amax = f32x4.max(amax, f32x4.abs(v128.load(src + (<usize>i << 4))));
+    amax = f32x4.max(amax, f32x4.shuffle(amax, amax, 2, 3, 0, 1));
+    const m = max(f32x4.extract_lane(amax, 0), f32x4.extract_lane(amax, 1));
+    const d: f32 = m / 127;
+    const inverse = f32x4.splat(d != 0 ? <f32>1 / d : 0);
+    const dst = xq + (<usize>b << 6);
+    let sum = i32x4.splat(0);
+    for (let i = 0; i < 4; i++) {
+      const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5)), inverse)));
+      const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5), 16), inverse)));
+      sum = i32x4.add(sum, i32x4.add(a, c));
+      v128.store(dst + (<usize>i << 4), i16x8.narrow_i32x4_s(a, c));
+    }
+    store<f32>(xd + (<usize>b << 2), d);
+    store<f32>(xsum + (<usize>b << 2), d * <f32>sumI32x4(sum));
+  }
+}

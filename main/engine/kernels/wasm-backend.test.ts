@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { isTesseraError } from '../../../shared/errors.js';
+import { GGMLType } from '../gguf/types.js';
+import {
+  attentionReference, dequantizeReference, matmulReference, randomWeightBytes, rmsnormReference, ropeReference, swigluReference,
+} from './scalar-reference.js';
+import { WasmBackend } from './wasm-backend.js';
+
+/** Deterministic uniform [0, 1) numbers (mulberry32). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomVector(length: number, random: () => number): Float32Array {
+  return Float32Array.from({ length }, () => random() * 2 - 1);
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  let difference = 0, norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference += (actual[i]! - expected[i]!) ** 2;
+    norm += expected[i]! ** 2;
+  }
+  return Math.sqrt(difference / norm);
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, tolerance: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const allowed = tolerance * Math.max(1, Math.abs(expected[i]!));
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= allowed, `${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+const FLOAT_TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16];
+const QUANTIZED_TYPES = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
+
+describe('WasmBackend', () => {
+  let backend: WasmBackend;
+  before(async () => {
+    // 3 lanes on any machine, so row splits that do not divide evenly are exercised.
+    backend = await WasmBackend.create({ threads: 3 });
+  });
+  after(() => backend.dispose());
+
+  for (const type of [...FLOAT_TYPES, ...QUANTIZED_TYPES]) {
+    // 37 rows stays on the calling thread; 263 rows x 512 is split over lanes (odd share sizes).
+    for (const rows of [37, 263]) {
+      for (const nTokens of [1, 6]) {
+        test(`matmul ${GGMLType[type]} ${rows}x512 with ${nTokens} token(s) matches the scalar reference`, () => {
+          const cols = 512;
+          const random = seeded(rows * 31 + nTokens * 7 + type);
+          const bytes = randomWeightBytes(type, rows, cols, random);
+          const weights = dequantizeReference(type, bytes, rows * cols);
+          const x = randomVector(nTokens * cols, random);
+          const weight = backend.uploadWeight(type, rows, cols, bytes);
+          const input = backend.alloc(nTokens * cols);
+          const out = backend.alloc(nTokens * rows);
+          backend.write(input, x);
+          backend.matmul(out, weight, input, nTokens);
+          const expected = matmulReference(weights, rows, cols, x, nTokens);
+          const error = relativeError(backend.read(out), expected);
+          // Float weights see exact f32 arithmetic; quantized ones see x rounded to int8 blocks.
+          assert.ok(error < (FLOAT_TYPES.includes(type) ? 1e-6 : 1e-2), `relative error ${error}`);
+        });
+      }
+    }
+  }
+
+  test('matmul with float weights handles columns that are not a multiple of 8', () => {
+    const rows = 5, cols = 13, random = seeded(3);
+    const w = randomVector(rows * cols, random);
+    const x = randomVector(2 * cols, random);
+    const weight = backend.uploadWeight(GGMLType.F32, rows, cols, new Uint8Array(w.buffer));
+    const input = backend.alloc(2 * cols), out = backend.alloc(2 * rows);
+    backend.write(input, x);
+    backend.matmul(out, weight, input, 2);
+    assertClose(backend.read(out), matmulReference(w, rows, cols, x, 2), 1e-6, 'matmul');
+  });
+
+  for (const type of [...FLOAT_TYPES, ...QUANTIZED_TYPES]) {
+    test(`embed ${GGMLType[type]} copies dequantized rows`, () => {
+      const rows = 11, cols = 256, random = seeded(type + 100);
+      const bytes = randomWeightBytes(type, rows, cols, random);
+      const table = dequantizeReference(type, bytes, rows * cols);
+      const weight = backend.uploadWeight(type, rows, cols, bytes);
+      const tokens = Int32Array.from([3, 0, 10, 3]);
+      const out = backend.alloc(tokens.length * cols);
+      backend.embed(out, weight, tokens);
+      const expected = new Float32Array(tokens.length * cols);
+      tokens.forEach((token, t) => expected.set(table.subarray(token * cols, (token + 1) * cols), t * cols));
+      assertClose(backend.read(out), expected, 1e-6, 'embed');
+    });
+  }
+
+  for (const nRows of [1, 70]) {
+    test(`rmsnorm over ${nRows} row(s), in place`, () => {
+      const width = 1000, random = seeded(nRows);
+      const x = randomVector(nRows * width, random), gain = randomVector(width, random);
+      const buffer = backend.alloc(nRows * width), g = backend.alloc(width);
+      backend.write(buffer, x);
+      backend.write(g, gain);
+      backend.rmsnorm(buffer, buffer, g, nRows, 1e-6);
+      assertClose(backend.read(buffer), rmsnormReference(x, gain, nRows, 1e-6), 1e-5, 'rmsnorm');
+    });
+
+    test(`add, addBias and swiglu over ${nRows} row(s)`, () => {
+      const width = 1001, random = seeded(nRows + 50), length = nRows * width;
+      const a = randomVector(length, random), b = randomVector(length, random), bias = randomVector(width, random);
+      const bufferA = backend.alloc(length), bufferB = backend.alloc(length), out = backend.alloc(length), biasBuffer = backend.alloc(width);
+      backend.write(bufferA, a);
+      backend.write(bufferB, b);
+      backend.write(biasBuffer, bias);
+      backend.add(out, bufferA, bufferB, length);
+      assertClose(backend.read(out), a.map((v, i) => v + b[i]!), 0, 'add');
+      backend.swiglu(out, bufferA, bufferB, length);
+      assertClose(backend.read(out), swigluReference(a, b), 1e-6, 'swiglu');
+      backend.addBias(bufferA, biasBuffer, nRows);
+      assertClose(backend.read(bufferA), a.map((v, i) => v + bias[i % width]!), 0, 'addBias');
+    });
+  }
+
+  for (const style of ['normal', 'neox'] as const) {
+    for (const nTokens of [1, 40]) {
+      test(`rope ${style} over ${nTokens} token(s)`, () => {
+        const nHeads = 8, headDim = 128, random = seeded(nTokens);
+        const x = randomVector(nTokens * nHeads * headDim, random);
+        const buffer = backend.alloc(x.length);
+        backend.write(buffer, x);
+        backend.rope(buffer, nTokens, nHeads, headDim, 17, 1_000_000, style);
+        assertClose(backend.read(buffer), ropeReference(x, nTokens, nHeads, headDim, 17, 1_000_000, style), 1e-5, 'rope');
+      });
+    }
+  }
+
+  for (const [nTokens, startPosition] of [[1, 0], [1, 300], [9, 5], [33, 0]] as const) {
+    test(`attention (GQA 8/2 heads) for ${nTokens} token(s) from position ${startPosition}`, () => {
+      const shape = { nHeads: 8, nKvHeads: 2, headDim: 64, startPosition, nTokens, scale: 1 / 8 };
+      const random = seeded(nTokens * 1000 + startPosition);
+      const context = startPosition + nTokens;
+      const q = randomVector(nTokens * shape.nHeads * shape.headDim, random);
+      const keys = randomVector(context * shape.nKvHeads * shape.headDim, random).map((v) => v * 4);
+      const values = randomVector(context * shape.nKvHeads * shape.headDim, random);
+      const [qBuffer, kBuffer, vBuffer] = [q, keys, values].map((data) => {
+        const buffer = backend.alloc(data.length);
+        backend.write(buffer, data);
+        return buffer;
+      });
+      const out = backend.alloc(q.length);
+      backend.attention(out, qBuffer!, kBuffer!, vBuffer!, shape);
+      assertClose(backend.read(out), attentionReference(q, keys, values, shape), 1e-5, 'attention');
+    });
+  }
+
+  test('read, write and copy move elements at offsets', () => {
+    const a = backend.alloc(10), b = backend.alloc(10);
+    backend.write(a, Float32Array.from([1, 2, 3]), 4);
+    backend.copy(b, 1, a, 4, 3);
+    assert.deepEqual([...backend.read(b, 0, 5)], [0, 1, 2, 3, 0]);
+    assert.throws(() => backend.read(a, 8, 3), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+  });
+
+  test('uploadWeight rejects wrong sizes and unsupported types with codes', () => {
+    assert.throws(() => backend.uploadWeight(GGMLType.Q8_0, 2, 64, new Uint8Array(10)), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+    assert.throws(() => backend.uploadWeight(GGMLType.Q4_K, 2, 100, new Uint8Array(0)), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+    assert.throws(() => backend.uploadWeight(99 as GGMLType, 2, 64, new Uint8Array(0)), (error) => isTesseraError(error, 'MODEL_UNSUPPORTED_TENSOR_TYPE'));
+  });
+
+  test('embed rejects a token outside the table', () => {
+    const weight = backend.uploadWeight(GGMLType.F32, 2, 4, new Uint8Array(32));
+    assert.throws(() => backend.embed(backend.alloc(4), weight, Int32Array.from([2])), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+  });
+});
+
+test('dispose ends every worker thread and closes the backend', async () => {
+  const backend = await WasmBackend.create({ threads: 2 });
+  assert.equal(backend.threads, 2);
+  backend.dispose();
+  await backend.exited;
+  assert.throws(() => backend.alloc(1), (error) => isTesseraError(error, 'ENGINE_CLOSED'));
+});

@@ -1,0 +1,91 @@
+// How each GGUF weight type is laid out in wasm memory for the kernels (see assembly/types.ts).
+// Q8_0 and Q4_0 are repacked: each row's quants become contiguous and the f16 block scales move to
+// a separate array, same total bytes. Q4_K is split into its nibbles (128 bytes per super-block)
+// and a 20-byte record per super-block with the 6-bit scale/min pairs unpacked to bytes (4 bytes
+// more than GGUF's 144). The other types keep their GGUF bytes.
+import { TesseraError } from '../../../shared/errors.js';
+import { GGML_BLOCK, GGMLType } from '../gguf/types.js';
+
+export const SUPPORTED_WEIGHT_TYPES: readonly GGMLType[] = [
+  GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K,
+];
+
+export interface WeightLayout {
+  /** Bytes of the quants/values array. */
+  readonly valueBytes: number;
+  /** Bytes of the separate scales array (0 when scales stay inside the blocks). */
+  readonly scaleBytes: number;
+  /** Bytes of the GGUF encoding. */
+  readonly ggufBytes: number;
+}
+
+export function weightLayout(type: GGMLType, rows: number, cols: number): WeightLayout {
+  const block = GGML_BLOCK[type];
+  if (!SUPPORTED_WEIGHT_TYPES.includes(type) || block === undefined) {
+    throw new TesseraError('MODEL_UNSUPPORTED_TENSOR_TYPE', `the wasm kernels do not support ggml type ${type}`);
+  }
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0 || cols % block.elements !== 0) {
+    throw new TesseraError('KERNEL_BAD_ARGUMENT', `a ${GGMLType[type]} weight cannot be ${rows} x ${cols}: cols must be a multiple of ${block.elements}`);
+  }
+  const ggufBytes = rows * (cols / block.elements) * block.bytes;
+  if (type === GGMLType.Q8_0 || type === GGMLType.Q4_0) {
+    const scaleBytes = rows * (cols / 32) * 2;
+    return { valueBytes: ggufBytes - scaleBytes, scaleBytes, ggufBytes };
+  }
+  if (type === GGMLType.Q4_K) {
+    const superBlocks = rows * (cols / 256);
+    return { valueBytes: superBlocks * 128, scaleBytes: superBlocks * Q4_K_META_BYTES, ggufBytes };
+  }
+  return { valueBytes: ggufBytes, scaleBytes: 0, ggufBytes };
+}
+
+/** Repacked Q4_K record per super-block: d f16, dmin f16, scale u8[8], min u8[8]. */
+const Q4_K_META_BYTES = 20;
+
+/** Bytes of the GGUF encoding of a rows x cols matrix. */
+export function ggufWeightBytes(type: GGMLType, rows: number, cols: number): number {
+  return weightLayout(type, rows, cols).ggufBytes;
+}
+
+/**
+ * Writes GGUF-encoded `data` into `memory` at `valuesAddress` / `scalesAddress` in the kernels'
+ * layout. For Q8_0 (34-byte blocks: f16 d, 32 int8) and Q4_0 (18-byte blocks: f16 d, 16 nibble
+ * bytes) the scales are split out; other types are copied.
+ */
+export function writeWeight(memory: Uint8Array, type: GGMLType, data: Uint8Array, valuesAddress: number, scalesAddress: number): void {
+  if (type === GGMLType.Q4_K) {
+    writeQ4K(memory, data, valuesAddress, scalesAddress);
+    return;
+  }
+  if (type !== GGMLType.Q8_0 && type !== GGMLType.Q4_0) {
+    memory.set(data, valuesAddress);
+    return;
+  }
+  const blockBytes = type === GGMLType.Q8_0 ? 34 : 18;
+  const quantBytes = blockBytes - 2;
+  const blocks = data.length / blockBytes;
+  for (let b = 0; b < blocks; b++) {
+    const source = b * blockBytes;
+    memory[scalesAddress + 2 * b] = data[source]!;
+    memory[scalesAddress + 2 * b + 1] = data[source + 1]!;
+    memory.set(data.subarray(source + 2, source + blockBytes), valuesAddress + b * quantBytes);
+  }
+}
+
+/** GGUF Q4_K (144-byte blocks: d, dmin, scales[12], qs[128]) into nibbles + unpacked meta records. */
+function writeQ4K(memory: Uint8Array, data: Uint8Array, valuesAddress: number, metaAddress: number): void {
+  const blocks = data.length / 144;
+  for (let b = 0; b < blocks; b++) {
+    const source = b * 144;
+    const meta = metaAddress + b * Q4_K_META_BYTES;
+    memory.set(data.subarray(source, source + 4), meta);
+    const packed = data.subarray(source + 4, source + 16);
+    for (let j = 0; j < 8; j++) {
+      const scale = j < 4 ? packed[j]! & 63 : (packed[j + 4]! & 0xf) | ((packed[j - 4]! >> 6) << 4);
+      const minimum = j < 4 ? packed[j + 4]! & 63 : (packed[j + 4]! >> 4) | ((packed[j]! >> 6) << 4);
+      memory[meta + 4 + j] = scale;
+      memory[meta + 12 + j] = minimum;
+    }
+    memory.set(data.subarray(source + 16, source + 144), valuesAddress + b * 128);
+  }
+}

@@ -1,0 +1,36 @@
+// Everything needed to build a node. Defaults live here, once; the CLI and the Electron shell
+// fill a NodeConfig from their flags.
+import { join } from 'node:path';
+import { DEFAULT_HTTP_PORT } from '../../shared/control.js';
+import { defaultDataDir } from './data-dir.js';
+import { DEVICE_SAMPLE_INTERVAL_MS } from './device.js';
+import { packageRoot } from './version.js';
+
+/** Localhost only by default: the UI and control API are for this machine's user. */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+export { DEFAULT_HTTP_PORT };
+
+export interface NodeConfig {
+  /** Where identity, token and (later) models live. */
+  dataDir: string;
+  /** Address the HTTP server binds. */
+  host: string;
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  /** Replaces the stored node name when given. */
+  name?: string;
+  /** Folder of the built UI; defaults to dist/renderer in the package. */
+  uiDir?: string;
+  /** How often device figures are re-read. */
+  deviceSampleIntervalMs?: number;
+}
+
+export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return { dataDir: defaultDataDir(), host: DEFAULT_HTTP_HOST, port: DEFAULT_HTTP_PORT, ...overrides };
+}
+
+export function defaultUiDir(): string {
+  return join(packageRoot(), 'dist', 'renderer');
+}
+
+export const DEFAULT_DEVICE_SAMPLE_INTERVAL_MS = DEVICE_SAMPLE_INTERVAL_MS;

@@ -1,0 +1,82 @@
+// The composition root: `createNode(config)` builds a node's parts with plain arguments — data
+// directory, identity, token, device sampler, HTTP server with the UI and control API — starts
+// them, and hands back one object that stops them all. Later parts (engine, mesh, OpenAI API)
+// are wired in here too.
+import { hostname } from 'node:os';
+import { OPENAI_API_PREFIX, TOKEN_QUERY_PARAMETER, type ControlEvent, type NodeInfo } from '../../shared/control.js';
+import { ControlRouter } from '../api/control-router.js';
+import { HttpServer } from '../api/server.js';
+import { StaticFilesRouter } from '../api/static-files.js';
+import { defaultUiDir, type NodeConfig } from './config.js';
+import { prepareDataDir } from './data-dir.js';
+import { DeviceSampler } from './device.js';
+import { EventBus, type Unsubscribe } from './event-bus.js';
+import { loadOrCreateIdentity, saveIdentity, type NodeIdentity } from './identity.js';
+import { loadOrCreateToken } from './token.js';
+import { tesseraVersion } from './version.js';
+
+export interface TesseraNode {
+  readonly config: Readonly<NodeConfig>;
+  /** The node token that guards /api (see main/node/token.ts). */
+  readonly token: string;
+  /** The HTTP server: mount more routers on it (`node.http.mount('/v1', router)`). */
+  readonly http: HttpServer;
+  /** Base URL, e.g. `http://127.0.0.1:7340`. */
+  readonly url: string;
+  /** The UI URL with the token, as printed by `tessera serve`. */
+  readonly uiUrl: string;
+  /** The OpenAI API base URL (`…/v1`). */
+  readonly openAiUrl: string;
+  info(): NodeInfo;
+  rename(name: string): Promise<NodeInfo>;
+  subscribe(listener: (event: ControlEvent) => void): Unsubscribe;
+  /** Stops every part; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function createNode(config: NodeConfig): Promise<TesseraNode> {
+  await prepareDataDir(config.dataDir);
+  let identity: NodeIdentity = await loadOrCreateIdentity(config.dataDir, { name: config.name, defaultName: hostname() });
+  const token = await loadOrCreateToken(config.dataDir);
+  const version = tesseraVersion();
+  const startedAt = Date.now();
+
+  const events = new EventBus<ControlEvent>();
+  const sampler = new DeviceSampler((device) => events.publish({ type: 'device', device }), config.deviceSampleIntervalMs);
+  const info = (): NodeInfo => ({ id: identity.id, name: identity.name, version, startedAt, device: sampler.latest });
+
+  const rename = async (name: string): Promise<NodeInfo> => {
+    identity = { ...identity, name };
+    await saveIdentity(config.dataDir, identity);
+    const node = info();
+    events.publish({ type: 'node', node });
+    return node;
+  };
+
+  const http = new HttpServer({ host: config.host, port: config.port });
+  http.mount('/api', new ControlRouter({ nodeInfo: info, renameNode: rename, subscribe: (l) => events.subscribe(l) }, { token, hostCheck: http.hostCheck }));
+  http.mount('/', new StaticFilesRouter(config.uiDir ?? defaultUiDir()));
+  await http.listen();
+  sampler.start();
+
+  let stopping: Promise<void> | undefined;
+  const url = http.url;
+  return {
+    config,
+    token,
+    http,
+    url,
+    uiUrl: `${url}/?${TOKEN_QUERY_PARAMETER}=${encodeURIComponent(token)}`,
+    openAiUrl: `${url}${OPENAI_API_PREFIX}`,
+    info,
+    rename,
+    subscribe: (listener) => events.subscribe(listener),
+    stop: () => {
+      stopping ??= (async () => {
+        sampler.stop();
+        await http.close();
+      })();
+      return stopping;
+    },
+  };
+}

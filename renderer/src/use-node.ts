@@ -1,0 +1,61 @@
+// React state for "this node": loaded once over HTTP, then kept live by the event socket.
+import { useEffect, useState } from 'react';
+import type { ControlEvent, NodeInfo } from '../../shared/control.js';
+import { ControlApiError, type ControlClient, type EventsStatus } from './control-client.js';
+import { forgetToken } from './token.js';
+
+export type NodeState =
+  | { phase: 'loading' }
+  | { phase: 'unauthorized' }
+  | { phase: 'failed'; message: string }
+  | { phase: 'ready'; node: NodeInfo; events: EventsStatus };
+
+/** Applies one event to the node the UI shows. Pure, so every event type is handled here. */
+export function applyEvent(node: NodeInfo, event: ControlEvent): NodeInfo {
+  switch (event.type) {
+    case 'hello':
+    case 'node':
+      return event.node;
+    case 'device':
+      return { ...node, device: event.device };
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
+  }
+}
+
+export function useNode(client: ControlClient | undefined): NodeState {
+  const [state, setState] = useState<NodeState>(client ? { phase: 'loading' } : { phase: 'unauthorized' });
+
+  useEffect(() => {
+    if (!client) return;
+    let unsubscribe: (() => void) | undefined;
+    let cancelled = false;
+    client
+      .getNode()
+      .then((node) => {
+        if (cancelled) return;
+        setState({ phase: 'ready', node, events: 'connecting' });
+        unsubscribe = client.subscribe(
+          (event) => setState((previous) => (previous.phase === 'ready' ? { ...previous, node: applyEvent(previous.node, event) } : previous)),
+          (events) => setState((previous) => (previous.phase === 'ready' ? { ...previous, events } : previous)),
+        );
+      })
+      .catch((error: unknown) => {
+        if (cancelled) return;
+        if (error instanceof ControlApiError && error.status === 401) {
+          forgetToken();
+          setState({ phase: 'unauthorized' });
+        } else {
+          setState({ phase: 'failed', message: error instanceof Error ? error.message : String(error) });
+        }
+      });
+    return () => {
+      cancelled = true;
+      unsubscribe?.();
+    };
+  }, [client]);
+
+  return state;
+}
