@@ -4,12 +4,14 @@ import { parseArgs } from 'node:util';
 import { isTesseraError, TesseraError } from '../../shared/errors.js';
 import { tesseraVersion } from '../node/version.js';
 import type { CliCommand, CliOutput, FlagValues } from './command.js';
+import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
 
 export const COMMANDS: Record<string, CliCommand> = {
   start: startCommand,
   serve: serveCommand,
+  run: runCommand,
 };
 
 /** Exit codes: 0 done, 1 failed at run time (port in use, data dir), 2 bad command line. */

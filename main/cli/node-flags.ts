@@ -12,6 +12,11 @@ export const NODE_FLAGS: Record<string, CommandFlag> = {
   host: { type: 'string', valueName: '<address>', defaultText: DEFAULT_HTTP_HOST, description: 'address to listen on (0.0.0.0 exposes the node to your network)' },
   'data-dir': { type: 'string', valueName: '<path>', defaultText: '$TESSERA_HOME or ~/.tessera', description: 'where the node keeps its identity, token and models' },
   name: { type: 'string', valueName: '<name>', defaultText: 'the host name', description: 'name this node shows to you and its peers (remembered)' },
+  model: { type: 'string', short: 'm', valueName: '<file.gguf>', description: 'load this model at start; its id in /v1/models is the file name without .gguf' },
+  'api-key': { type: 'string', valueName: '<key>', defaultText: '$TESSERA_API_KEY, or none', description: 'require "Authorization: Bearer <key>" on the OpenAI API' },
+  cors: { type: 'string', valueName: '<origins>', defaultText: 'off', description: 'comma-separated origins the OpenAI API allows by CORS, or *' },
+  threads: { type: 'string', short: 't', valueName: '<n>', defaultText: 'one per core', description: 'compute threads per loaded model' },
+  'ctx-size': { type: 'string', short: 'c', valueName: '<tokens>', defaultText: 'the model\'s, at most 4096', description: 'context length (KV cache positions) per conversation' },
 };
 
 export function nodeConfigFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = process.env): NodeConfig {
@@ -21,7 +26,45 @@ export function nodeConfigFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = 
     host: parseHost(stringFlag(flags, 'host')),
     dataDir: dataDirFlag !== undefined ? resolve(expandHome(nonEmpty(dataDirFlag, '--data-dir'))) : defaultDataDir(env),
     name: parseName(stringFlag(flags, 'name')),
+    ...optional('model', modelPath(stringFlag(flags, 'model'))),
+    ...optional('apiKey', stringFlag(flags, 'api-key') ?? nonBlank(env.TESSERA_API_KEY)),
+    ...optional('corsOrigins', corsOrigins(stringFlag(flags, 'cors'))),
+    ...optional('threads', positiveInteger(stringFlag(flags, 'threads'), '--threads', 256)),
+    ...optional('contextLength', positiveInteger(stringFlag(flags, 'ctx-size'), '--ctx-size', 1 << 20)),
   };
+}
+
+/** `{ [key]: value }` when value is defined, else `{}` (keeps absent options absent). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function nonBlank(text: string | undefined): string | undefined {
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+function modelPath(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : resolve(expandHome(nonEmpty(text, '--model')));
+}
+
+function corsOrigins(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const origins = text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new TesseraError('CLI_BAD_ARGUMENT', `--cors takes origins like http://localhost:3000 (or *), got "${origin}"`);
+    }
+  }
+  return origins;
+}
+
+function positiveInteger(text: string | undefined, flag: string, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < 1 || value > max) {
+    throw new TesseraError('CLI_BAD_ARGUMENT', `${flag} must be a whole number from 1 to ${max}, got "${text}"`);
+  }
+  return value;
 }
 
 function parsePort(text: string | undefined): number {

@@ -28,5 +28,9 @@ function printAddresses(node: TesseraNode, output: CliOutput): void {
   output.out(`  Control API: ${node.url}/api`);
   output.out(`  OpenAI API:  ${node.openAiUrl}`);
   output.out(`  Data dir:    ${node.config.dataDir}`);
+  for (const model of node.models.list()) {
+    const info = model.engine.info;
+    output.out(`  Model:       ${model.id} (${info.architecture}, ${info.nLayers} layers, context ${info.contextLength}, ${info.backend} × ${info.threads} threads)`);
+  }
   output.out('Open the UI link in a browser (it carries this node’s token). Press Ctrl-C to stop.');
 }

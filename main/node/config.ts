@@ -23,6 +23,16 @@ export interface NodeConfig {
   uiDir?: string;
   /** How often device figures are re-read. */
   deviceSampleIntervalMs?: number;
+  /** A GGUF file to load and serve at start. */
+  model?: string;
+  /** When set, the OpenAI API needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Origins the OpenAI API allows by CORS ('*' for any); none by default. */
+  corsOrigins?: string[];
+  /** Compute threads per loaded model (default: one per core). */
+  threads?: number;
+  /** Positions each conversation's KV cache holds (default: the model's, capped). */
+  contextLength?: number;
 }
 
 export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {

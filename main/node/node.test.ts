@@ -111,9 +111,9 @@ test('the UI is served with a CSP; unknown app paths fall back to index.html; no
   }
 });
 
-test('/v1 is free for another router to mount', async () => {
-  node.http.mount('/v1', { handleRequest: (_req, res) => void res.end('openai here') });
-  assert.equal((await call('/v1/models')).body, 'openai here');
+test('the OpenAI API is mounted at /v1 and /health answers, both without the node token', async () => {
+  assert.deepEqual(JSON.parse((await call('/v1/models')).body), { object: 'list', data: [] });
+  assert.deepEqual(JSON.parse((await call('/health')).body), { status: 'ok', models: [] });
   assert.throws(() => node.http.mount('/v1', { handleRequest: () => undefined }), (error) => isTesseraError(error, 'INTERNAL'));
 });
 

@@ -7,6 +7,11 @@ import { OPENAI_API_PREFIX, TOKEN_QUERY_PARAMETER, type ControlEvent, type NodeI
 import { ControlRouter } from '../api/control-router.js';
 import { HttpServer } from '../api/server.js';
 import { StaticFilesRouter } from '../api/static-files.js';
+import { HealthRouter } from '../api/health-router.js';
+import { ChatService } from '../api/chat/chat-service.js';
+import { OpenAIRouter } from '../api/openai/router.js';
+import { randomBytes } from 'node:crypto';
+import { ServedModels } from './served-models.js';
 import { defaultUiDir, type NodeConfig } from './config.js';
 import { prepareDataDir } from './data-dir.js';
 import { DeviceSampler } from './device.js';
@@ -27,6 +32,8 @@ export interface TesseraNode {
   readonly uiUrl: string;
   /** The OpenAI API base URL (`…/v1`). */
   readonly openAiUrl: string;
+  /** The models served through the APIs. */
+  readonly models: ServedModels;
   info(): NodeInfo;
   rename(name: string): Promise<NodeInfo>;
   subscribe(listener: (event: ControlEvent) => void): Unsubscribe;
@@ -53,10 +60,25 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     return node;
   };
 
+  const models = new ServedModels({
+    ...(config.threads === undefined ? {} : { threads: config.threads }),
+    ...(config.contextLength === undefined ? {} : { contextLength: config.contextLength }),
+  });
+  const chat = new ChatService(models, () => `call_${randomBytes(12).toString('base64url')}`);
+
   const http = new HttpServer({ host: config.host, port: config.port });
+  http.mount(OPENAI_API_PREFIX, new OpenAIRouter(chat, { ...(config.apiKey ? { apiKey: config.apiKey } : {}), corsOrigins: config.corsOrigins ?? [] }));
+  http.mount('/health', new HealthRouter(() => models.list().map((model) => model.id)));
   http.mount('/api', new ControlRouter({ nodeInfo: info, renameNode: rename, subscribe: (l) => events.subscribe(l) }, { token, hostCheck: http.hostCheck }));
   http.mount('/', new StaticFilesRouter(config.uiDir ?? defaultUiDir()));
   await http.listen();
+  try {
+    if (config.model !== undefined) await models.load(config.model);
+  } catch (error) {
+    await http.close();
+    await models.closeAll();
+    throw error;
+  }
   sampler.start();
 
   let stopping: Promise<void> | undefined;
@@ -68,6 +90,7 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     url,
     uiUrl: `${url}/?${TOKEN_QUERY_PARAMETER}=${encodeURIComponent(token)}`,
     openAiUrl: `${url}${OPENAI_API_PREFIX}`,
+    models,
     info,
     rename,
     subscribe: (listener) => events.subscribe(listener),
@@ -75,6 +98,7 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
       stopping ??= (async () => {
         sampler.stop();
         await http.close();
+        await models.closeAll();
       })();
       return stopping;
     },

@@ -1,0 +1,137 @@
+// The OpenAI-compatible API under /v1: a table of routes, an optional API key, optional CORS,
+// and errors in OpenAI's shape. Every generation is cancelled when its client goes away.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { TesseraError } from '../../../shared/errors.js';
+import { readJsonBody } from '../body.js';
+import { asTesseraError } from '../errors.js';
+import type { RequestContext, Router } from '../router.js';
+import type { ChatService } from '../chat/chat-service.js';
+import type { ServedModel } from '../chat/served-model.js';
+import { handleChatCompletions } from './chat-completions.js';
+import { handleCompletions } from './completions.js';
+import { openAIErrorBody, openAIStatus } from './errors.js';
+
+/** Largest request body the OpenAI API reads (bytes): long conversations with tool results fit. */
+export const MAX_OPENAI_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
+/** Seconds a client told "queue full" is asked to wait before trying again. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 2;
+
+export interface OpenAIRouterOptions {
+  /** When set, requests need `Authorization: Bearer <apiKey>`. */
+  readonly apiKey?: string;
+  /** Origins allowed by CORS ('*' for any); none by default. */
+  readonly corsOrigins?: readonly string[];
+}
+
+type Handler = (
+  service: ChatService,
+  json: unknown,
+  request: IncomingMessage,
+  response: ServerResponse,
+  signal: AbortSignal,
+) => Promise<void>;
+
+const POST_ROUTES: Readonly<Record<string, Handler>> = {
+  '/v1/chat/completions': handleChatCompletions,
+  '/v1/completions': handleCompletions,
+};
+
+export class OpenAIRouter implements Router {
+  private readonly inFlight = new Set<AbortController>();
+
+  constructor(
+    private readonly service: ChatService,
+    private readonly options: OpenAIRouterOptions = {},
+  ) {}
+
+  async handleRequest(request: IncomingMessage, response: ServerResponse, context: RequestContext): Promise<void> {
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    // The client went away before we finished: stop generating for it.
+    response.once('close', () => {
+      if (!response.writableFinished) controller.abort();
+      this.inFlight.delete(controller);
+    });
+    try {
+      this.applyCors(request, response);
+      if (request.method === 'OPTIONS') {
+        response.writeHead(204).end();
+        return;
+      }
+      this.checkApiKey(request);
+      await this.route(request, response, context, controller.signal);
+    } catch (error) {
+      this.sendError(response, asTesseraError(error));
+    }
+  }
+
+  close(): void {
+    for (const controller of this.inFlight) controller.abort();
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse, context: RequestContext, signal: AbortSignal): Promise<void> {
+    const path = context.url.pathname.replace(/\/+$/, '');
+    const handler = POST_ROUTES[path];
+    if (handler !== undefined) {
+      if (request.method !== 'POST') throw new TesseraError('METHOD_NOT_ALLOWED', `${path} takes POST`);
+      const json = await readJsonBody(request, MAX_OPENAI_REQUEST_BODY_BYTES);
+      await handler(this.service, json, request, response, signal);
+      return;
+    }
+    if (request.method !== 'GET') throw new TesseraError('NOT_FOUND', `No route for ${request.method} ${path}`);
+    if (path === '/v1/models') return sendJson(response, { object: 'list', data: this.service.models.list().map(modelObject) });
+    const modelMatch = /^\/v1\/models\/(.+)$/.exec(path);
+    if (modelMatch !== null) {
+      const model = this.service.model(decodeURIComponent(modelMatch[1]!));
+      return sendJson(response, modelObject(model));
+    }
+    throw new TesseraError('NOT_FOUND', `No route for GET ${path}`);
+  }
+
+  private checkApiKey(request: IncomingMessage): void {
+    const expected = this.options.apiKey;
+    if (expected === undefined || expected === '') return;
+    const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(expected);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw new TesseraError('UNAUTHORIZED', 'Incorrect API key provided. Set it as "Authorization: Bearer <key>".');
+    }
+  }
+
+  private applyCors(request: IncomingMessage, response: ServerResponse): void {
+    const allowed = this.options.corsOrigins ?? [];
+    const origin = request.headers.origin;
+    if (origin === undefined || allowed.length === 0) return;
+    if (!allowed.includes('*') && !allowed.includes(origin)) return;
+    response.setHeader('access-control-allow-origin', allowed.includes('*') ? '*' : origin);
+    response.setHeader('access-control-allow-headers', 'authorization, content-type');
+    response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    response.setHeader('vary', 'origin');
+  }
+
+  private sendError(response: ServerResponse, error: TesseraError): void {
+    if (error.code === 'INTERNAL') console.error('tessera: OpenAI API request failed:', error.cause ?? error);
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    const text = JSON.stringify(openAIErrorBody(error));
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+    if (error.code === 'QUEUE_FULL') headers['retry-after'] = QUEUE_FULL_RETRY_AFTER_SECONDS;
+    response.writeHead(openAIStatus(error), headers);
+    response.end(text);
+  }
+}
+
+function modelObject(model: ServedModel): { id: string; object: 'model'; created: number; owned_by: string } {
+  return { id: model.id, object: 'model', created: model.created, owned_by: 'tessera' };
+}
+
+function sendJson(response: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}

@@ -1,0 +1,133 @@
+// Messages between the main-thread `Engine` and its engine thread. Every request carries an
+// id; the thread answers it with exactly one final reply (`loaded`, `result`, `done` or `error`),
+// after any number of `event` replies for a generation.
+
+import type { ErrorCode } from '../../../shared/errors.js';
+import type { BackendKind } from '../model/backends.js';
+import type { SamplingParams } from '../sampling/sampler.js';
+
+export type { BackendKind } from '../model/backends.js';
+
+export interface WorkerLoadOptions {
+  readonly path: string;
+  /** [start, end) of the layers to run; the whole model when absent. */
+  readonly layers?: readonly [number, number];
+  readonly threads?: number;
+  readonly contextLength?: number;
+  readonly maxSequences?: number;
+  readonly maxBatchTokens?: number;
+  readonly backend?: BackendKind;
+}
+
+/** What a loaded engine runs. */
+export interface ModelInfo {
+  readonly path: string;
+  /** `general.name` when the file has one. */
+  readonly name?: string;
+  readonly architecture: string;
+  /** [start, end) of the layers this engine runs. */
+  readonly layers: readonly [number, number];
+  /** Layers in the whole model. */
+  readonly nLayers: number;
+  /** Width of the hidden states a shard takes in and gives out. */
+  readonly dim: number;
+  readonly vocabSize: number;
+  /** Positions each sequence's KV cache holds. */
+  readonly contextLength: number;
+  /** The context the model was trained for. */
+  readonly trainedContextLength: number;
+  /** Embeds tokens (layer 0 is in range). */
+  readonly isFirst: boolean;
+  /** Produces logits (the last layer is in range). */
+  readonly isLast: boolean;
+  /** `tokenizer.chat_template` when the file has one. */
+  readonly chatTemplate?: string;
+  readonly bosToken?: string;
+  readonly eosToken?: string;
+  readonly backend: string;
+  readonly threads: number;
+  /** Time to read the weights and set up, in milliseconds. */
+  readonly loadMs: number;
+}
+
+export interface WorkerGenerateRequest {
+  /** Text to tokenize (control-token text such as `<|im_start|>` becomes its token), or… */
+  readonly prompt?: string;
+  /** …token ids used as they are. */
+  readonly tokens?: readonly number[];
+  /** Put BOS first when the prompt is text (default: the model's add_bos_token; never doubled). */
+  readonly addBos?: boolean;
+  /** The KV cache to use; its previous tokens are reused where the prompt starts with them. */
+  readonly sequence?: string;
+  /** Defaults as in SamplingParams (temperature 1); `{ temperature: 0 }` is greedy. */
+  readonly sampling?: SamplingParams;
+  /** Default: until the context is full. */
+  readonly maxTokens?: number;
+  readonly stop?: readonly string[];
+}
+
+export type FinishReason =
+  /** An end-of-generation token or a stop sequence. */
+  | 'stop'
+  /** maxTokens reached, or the context is full. */
+  | 'length';
+
+export interface GenerationUsage {
+  readonly promptTokens: number;
+  /** Prompt tokens whose keys and values were reused from the sequence's previous request. */
+  readonly cachedPromptTokens: number;
+  readonly completionTokens: number;
+}
+
+export interface GenerationTiming {
+  /** Computing the prompt (the tokens not reused) and its first logits. */
+  readonly prefillMs: number;
+  /** Every later token. */
+  readonly decodeMs: number;
+  readonly prefillTokensPerSecond: number;
+  readonly decodeTokensPerSecond: number;
+}
+
+export type GenerateEvent =
+  /** One generated token; `text` is what it adds (may be '' while a UTF-8 character or a possible stop is incomplete). */
+  | { readonly type: 'token'; readonly token: number; readonly text: string }
+  | {
+      readonly type: 'done';
+      readonly finishReason: FinishReason;
+      /** The stop sequence that ended generation, if one did. */
+      readonly stopSequence?: string;
+      /** Text held back at the end (part of a possible stop sequence that never completed). */
+      readonly text: string;
+      readonly usage: GenerationUsage;
+      readonly timing: GenerationTiming;
+    };
+
+export type ForwardOutput = { readonly kind: 'logits' | 'hidden'; readonly rows: number; readonly data: Float32Array };
+
+export type EngineRequest =
+  | { readonly type: 'load'; readonly id: number; readonly options: WorkerLoadOptions }
+  | {
+      readonly type: 'generate';
+      readonly id: number;
+      readonly request: WorkerGenerateRequest;
+      /** An Int32 set to 1 by the main thread to abort; read between tokens. */
+      readonly abortFlag: SharedArrayBuffer;
+    }
+  | {
+      readonly type: 'forward';
+      readonly id: number;
+      readonly sequence: string;
+      readonly position: number;
+      readonly input: Int32Array | Float32Array;
+      readonly allLogits: boolean;
+    }
+  | { readonly type: 'tokenize'; readonly id: number; readonly text: string; readonly addBos?: boolean; readonly parseSpecial?: boolean }
+  | { readonly type: 'detokenize'; readonly id: number; readonly tokens: readonly number[]; readonly special?: boolean }
+  | { readonly type: 'drop-sequence'; readonly id: number; readonly sequence: string }
+  | { readonly type: 'close'; readonly id: number };
+
+export type EngineReply =
+  | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
+  | { readonly type: 'event'; readonly id: number; readonly event: GenerateEvent }
+  | { readonly type: 'result'; readonly id: number; readonly value: ForwardOutput | number[] | string | null }
+  | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly message: string };
