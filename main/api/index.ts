@@ -1,7 +1,8 @@
 export { HttpServer, type HttpServerOptions } from './server.js';
 export type { Router, RequestContext } from './router.js';
 export { pathIsUnder, refuseUpgrade } from './router.js';
-export { ControlRouter, type ControlBackend } from './control-router.js';
+export { ControlRouter, type ControlRoutes, type ControlHandler, type ControlMethod } from './control-router.js';
+export { nodeRoutes } from './control/node-routes.js';
 export { StaticFilesRouter, UI_CONTENT_SECURITY_POLICY } from './static-files.js';
 export { createHostCheck, type HostCheck } from './host-check.js';
 export { readJsonBody } from './body.js';

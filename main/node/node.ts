@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { OPENAI_API_PREFIX, TOKEN_QUERY_PARAMETER, type ControlEvent, type NodeInfo } from '../../shared/control.js';
 import { ControlRouter } from '../api/control-router.js';
+import { nodeRoutes } from '../api/control/node-routes.js';
 import { HttpServer } from '../api/server.js';
 import { StaticFilesRouter } from '../api/static-files.js';
 import { HealthRouter } from '../api/health-router.js';
@@ -69,7 +70,15 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
   const http = new HttpServer({ host: config.host, port: config.port });
   http.mount(OPENAI_API_PREFIX, new OpenAIRouter(chat, { ...(config.apiKey ? { apiKey: config.apiKey } : {}), corsOrigins: config.corsOrigins ?? [] }));
   http.mount('/health', new HealthRouter(() => models.list().map((model) => model.id)));
-  http.mount('/api', new ControlRouter({ nodeInfo: info, renameNode: rename, subscribe: (l) => events.subscribe(l) }, { token, hostCheck: http.hostCheck }));
+  http.mount(
+    '/api',
+    new ControlRouter([nodeRoutes({ nodeInfo: info, renameNode: rename })], {
+      token,
+      hostCheck: http.hostCheck,
+      hello: () => ({ type: 'hello', node: info() }),
+      subscribe: (listener) => events.subscribe(listener),
+    }),
+  );
   http.mount('/', new StaticFilesRouter(config.uiDir ?? defaultUiDir()));
   await http.listen();
   try {
