@@ -9,5 +9,6 @@ export type {
   GenerationTiming,
   GenerationUsage,
   ModelInfo,
+  TokenLogprobs,
 } from './worker/protocol.js';
 export type { SamplingParams } from './sampling/sampler.js';

@@ -3,7 +3,7 @@
 // internal events that each dialect formats its own way.
 
 import { TesseraError } from '../../../shared/errors.js';
-import type { GenerationUsage, GenerationTiming } from '../../engine/index.js';
+import type { GenerationUsage, GenerationTiming, TokenLogprobs } from '../../engine/index.js';
 import { MessageStream, plainFormat, type IdentifiedToolCall, type MessageDelta } from '../openai/tool-calls/index.js';
 import { outputGrammarFor } from './output-grammar.js';
 import { renderPrompt } from './prompt.js';
@@ -13,14 +13,13 @@ import type { ServedModel } from './served-model.js';
 
 export type ChatFinishReason = 'stop' | 'length' | 'tool_calls';
 
-export interface TokenLogprobs {
-  readonly token: string;
-  readonly logprob: number;
-  readonly top: readonly { readonly token: string; readonly logprob: number }[];
-}
+/** Control tokens some families write their tool calls with; parsers need their text. */
+const TOOL_CALL_CONTROL_TOKENS = ['[TOOL_CALLS]', '[ARGS]', '<|python_tag|>'];
 
 export type ChatEvent =
   | { readonly type: 'delta'; readonly delta: MessageDelta }
+  /** Log-probabilities of one generated token, when the request asked for them. */
+  | { readonly type: 'logprobs'; readonly token: TokenLogprobs }
   | {
       readonly type: 'done';
       readonly finishReason: ChatFinishReason;
@@ -97,14 +96,17 @@ export class ChatService {
           frequencyPenalty: request.sampling.frequencyPenalty,
           repetitionPenalty: request.sampling.repetitionPenalty,
           ...(request.sampling.seed === undefined ? {} : { seed: request.sampling.seed }),
+          ...(request.logprobs === undefined ? {} : { logprobs: true, topLogprobs: request.logprobs.top }),
         },
         ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
         stop: request.stop,
         ...(grammar === undefined ? {} : { grammar }),
+        ...(usesTools ? { keepControlTokens: TOOL_CALL_CONTROL_TOKENS } : {}),
         signal,
       });
       for await (const event of events) {
         if (event.type === 'token') {
+          if (event.logprobs !== undefined) yield { type: 'logprobs', token: event.logprobs };
           if (event.text === '') continue;
           text += event.text;
           for (const delta of parser.push(text)) yield { type: 'delta', delta };

@@ -2,13 +2,13 @@
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageToolCall, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
 import type { ChatEvent, ChatService } from '../chat/chat-service.js';
 import { parseChatBody } from './chat-request.js';
 import { SseWriter } from './sse.js';
 import { openAIErrorBody } from './errors.js';
 import { asTesseraError } from '../errors.js';
-import type { GenerationUsage } from '../../engine/index.js';
+import type { GenerationUsage, TokenLogprobs } from '../../engine/index.js';
 
 export function newCompletionId(prefix: string): string {
   return `${prefix}-${randomBytes(12).toString('base64url')}`;
@@ -55,7 +55,7 @@ export async function handleChatCompletions(
             ...(done.reasoning ? { reasoning_content: done.reasoning } : {}),
           },
           finish_reason: done.finishReason,
-          logprobs: null,
+          logprobs: chatRequest.logprobs === undefined ? null : { content: all.flatMap((event) => (event.type === 'logprobs' ? [logprobEntry(event.token)] : [])), refusal: null },
         },
       ],
       usage: usageOf(done.usage),
@@ -70,6 +70,8 @@ export async function handleChatCompletions(
   sse.open();
   // The first chunk also carries the role, as OpenAI's does (content null when it opens with a call).
   let roleSent = false;
+  // Token log-probabilities ride on the next chunk sent after their token.
+  let pendingLogprobs: ChatCompletionTokenLogprob[] = [];
   const chunk = (delta: ChatCompletionChunk.Choice.Delta & { reasoning_content?: string }, finishReason: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk => {
     if (!roleSent) {
       roleSent = true;
@@ -80,12 +82,22 @@ export async function handleChatCompletions(
       object: 'chat.completion.chunk',
       created,
       model: chatRequest.model,
-      choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+      choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: takeLogprobs() }],
       ...(includeUsage ? { usage: null } : {}),
     };
   };
+  const takeLogprobs = (): ChatCompletionChunk.Choice['logprobs'] => {
+    if (chatRequest.logprobs === undefined) return null;
+    const content = pendingLogprobs;
+    pendingLogprobs = [];
+    return { content, refusal: null };
+  };
   try {
     const send = (event: ChatEvent): void => {
+      if (event.type === 'logprobs') {
+        pendingLogprobs.push(logprobEntry(event.token));
+        return;
+      }
       if (event.type === 'delta') {
         const { delta } = event;
         if (delta.content !== undefined) sse.send(chunk({ content: delta.content }));
@@ -116,6 +128,15 @@ export async function handleChatCompletions(
     if (!signal.aborted) sse.send(openAIErrorBody(asTesseraError(error)));
     response.end();
   }
+}
+
+function logprobEntry(token: TokenLogprobs): ChatCompletionTokenLogprob {
+  return {
+    token: token.text,
+    bytes: [...token.bytes],
+    logprob: token.logprob,
+    top_logprobs: token.top.map((entry) => ({ token: entry.text, bytes: [...entry.bytes], logprob: entry.logprob })),
+  };
 }
 
 function usageOf(usage: GenerationUsage): NonNullable<ChatCompletion['usage']> {

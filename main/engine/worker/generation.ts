@@ -6,7 +6,9 @@ import type { ShardRunner } from '../model/shard-runner.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { Sampler } from '../sampling/sampler.js';
 import { StopSequenceMatcher } from '../sampling/stop-sequences.js';
-import type { GenerateEvent, WorkerGenerateRequest } from './protocol.js';
+import { GrammarConstraint } from '../sampling/grammar/token-constraint.js';
+import { grammarVocabulary } from './grammar-vocabulary.js';
+import type { GenerateEvent, TokenLogprobs, WorkerGenerateRequest } from './protocol.js';
 
 export const DEFAULT_SEQUENCE = 'default';
 
@@ -23,6 +25,19 @@ export function promptTokens(tokenizer: Tokenizer, request: WorkerGenerateReques
     return Int32Array.from(tokenizer.encode(request.prompt, { addBos: request.addBos, parseSpecial: true }));
   }
   throw new TesseraError('REQUEST_INVALID', 'a generation needs a prompt or tokens');
+}
+
+function tokenLogprobs(
+  tokenizer: Tokenizer,
+  token: number,
+  logprob: number,
+  top: readonly { id: number; logprob: number }[],
+): TokenLogprobs {
+  const describe = (id: number) => {
+    const bytes = tokenizer.tokenBytes(id, { special: true });
+    return { text: new TextDecoder().decode(bytes), bytes: Array.from(bytes) };
+  };
+  return { ...describe(token), logprob, top: top.map((entry) => ({ ...describe(entry.id), logprob: entry.logprob })) };
 }
 
 export function* generate(context: GenerationContext, request: WorkerGenerateRequest): Generator<GenerateEvent> {
@@ -43,21 +58,46 @@ export function* generate(context: GenerationContext, request: WorkerGenerateReq
 
   const decoder = tokenizer.createDecoder();
   const stops = new StopSequenceMatcher(request.stop ?? []);
+  const constraint = request.grammar === undefined ? undefined : new GrammarConstraint(request.grammar, grammarVocabulary(tokenizer));
+  const endTokens = [...tokenizer.eosIds];
+  const keptControlTokens = new Set(
+    (request.keepControlTokens ?? []).map((text) => tokenizer.tokenId(text)).filter((id): id is number => id !== undefined),
+  );
   let position = prompt.length;
   let completionTokens = 0;
   let finishReason: 'stop' | 'length' = 'length';
   let stopSequence: string | undefined;
   const decodeStarted = performance.now();
   while (completionTokens < maxTokens && !aborted()) {
-    const token = sampler.sample(logits, history).id;
+    let sampled = sampler.sample(logits, history);
+    if (constraint !== undefined) {
+      // The grammar decides which tokens may come; the sampler still chooses among them.
+      const remainingTokens = Math.min(maxTokens - completionTokens, runner.contextLength - position);
+      // The token already drawn is the grammar's first candidate; later draws exclude rejected ones.
+      let firstDraw: typeof sampled | undefined = sampled;
+      const id = constraint.pick(logits, {
+        sample: (values) => {
+          const draw = firstDraw ?? sampler.sample(values, history);
+          firstDraw = undefined;
+          return draw.id;
+        },
+        endTokens,
+        remainingTokens,
+      });
+      if (id !== sampled.id) sampled = { id };
+      if (!tokenizer.isEndOfGeneration(id)) constraint.accept(id);
+    }
+    const token = sampled.id;
     history.push(token);
     completionTokens++;
     if (tokenizer.isEndOfGeneration(token)) {
       finishReason = 'stop';
       break;
     }
-    const scan = stops.push(decoder.push(token));
-    yield { type: 'token', token, text: scan.text };
+    const piece = keptControlTokens.has(token) ? decoder.flush() + (tokenizer.tokenText(token) ?? '') : decoder.push(token);
+    const scan = stops.push(piece);
+    const logprobs = sampled.logprob === undefined ? undefined : tokenLogprobs(tokenizer, token, sampled.logprob, sampled.topLogprobs ?? []);
+    yield { type: 'token', token, text: scan.text, ...(logprobs === undefined ? {} : { logprobs }) };
     if (scan.stoppedBy !== undefined) {
       finishReason = 'stop';
       stopSequence = scan.stoppedBy;

@@ -5,6 +5,7 @@
 import type { ErrorCode } from '../../../shared/errors.js';
 import type { BackendKind } from '../model/backends.js';
 import type { SamplingParams } from '../sampling/sampler.js';
+import type { Grammar } from '../sampling/grammar/grammar.js';
 
 export type { BackendKind } from '../model/backends.js';
 
@@ -64,6 +65,22 @@ export interface WorkerGenerateRequest {
   /** Default: until the context is full. */
   readonly maxTokens?: number;
   readonly stop?: readonly string[];
+  /** Output must be a sentence of this grammar (forced tool calls, JSON output); it ends when complete. */
+  readonly grammar?: Grammar;
+  /**
+   * Control tokens whose text the output keeps (e.g. `[TOOL_CALLS]`, `<|python_tag|>`, which
+   * tool-call parsers read); other control tokens add no text.
+   */
+  readonly keepControlTokens?: readonly string[];
+}
+
+/** A generated token's log-probability and the most likely alternatives (OpenAI logprobs). */
+export interface TokenLogprobs {
+  /** The token's own text (may be part of a UTF-8 character: see `bytes`). */
+  readonly text: string;
+  readonly bytes: readonly number[];
+  readonly logprob: number;
+  readonly top: readonly { readonly text: string; readonly bytes: readonly number[]; readonly logprob: number }[];
 }
 
 export type FinishReason =
@@ -90,7 +107,7 @@ export interface GenerationTiming {
 
 export type GenerateEvent =
   /** One generated token; `text` is what it adds (may be '' while a UTF-8 character or a possible stop is incomplete). */
-  | { readonly type: 'token'; readonly token: number; readonly text: string }
+  | { readonly type: 'token'; readonly token: number; readonly text: string; readonly logprobs?: TokenLogprobs }
   | {
       readonly type: 'done';
       readonly finishReason: FinishReason;
