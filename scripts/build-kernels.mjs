@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Compiles the AssemblyScript kernels (main/engine/kernels/assembly/) into one .wasm with SIMD,
-// an imported shared memory (so every worker thread instantiates the module over the same
-// memory) and no garbage collector (the TypeScript side owns all allocation).
+// Compiles the AssemblyScript kernels (main/engine/kernels/assembly/) with SIMD, an imported
+// shared memory (so every worker thread instantiates the module over the same memory) and no
+// garbage collector (the TypeScript side owns all allocation), in two variants from the same
+// sources: kernels.wasm (plain SIMD, runs everywhere) and kernels-relaxed.wasm (plus relaxed SIMD:
+// faster 4/6-bit dot products; used where the runtime supports it, see load-kernels.ts).
 // Usage: node scripts/build-kernels.mjs [--if-stale]
 //   --if-stale  only rebuild when a source is newer than the output (used by tests in dev).
 import { mkdirSync, readdirSync, renameSync, statSync, rmSync } from 'node:fs';
@@ -12,7 +14,8 @@ import asc from 'assemblyscript/asc';
 const kernelsDir = fileURLToPath(new URL('../main/engine/kernels/', import.meta.url));
 const sourceDir = join(kernelsDir, 'assembly');
 const outDir = join(kernelsDir, 'build');
-const outFile = join(outDir, 'kernels.wasm');
+/** Output file → extra features. */
+const VARIANTS = { 'kernels.wasm': 'simd,threads', 'kernels-relaxed.wasm': 'simd,threads,relaxed-simd' };
 
 /** 4 GiB in 64 KiB pages: the most a wasm32 memory can hold. */
 const MAXIMUM_MEMORY_PAGES = 65536;
@@ -25,7 +28,8 @@ function newestSourceMtime() {
 
 function isStale() {
   try {
-    return statSync(outFile).mtimeMs < newestSourceMtime();
+    const newest = newestSourceMtime();
+    return Object.keys(VARIANTS).some((name) => statSync(join(outDir, name)).mtimeMs < newest);
   } catch {
     return true;
   }
@@ -33,6 +37,12 @@ function isStale() {
 
 export async function buildKernels() {
   mkdirSync(outDir, { recursive: true });
+  const files = [];
+  for (const [name, features] of Object.entries(VARIANTS)) files.push(await buildVariant(join(outDir, name), features));
+  return files;
+}
+
+async function buildVariant(outFile, features) {
   // Write beside the target and rename, so parallel test processes never read half a file.
   const temporary = `${outFile}.${process.pid}.tmp`;
   const stderr = [];
@@ -42,7 +52,7 @@ export async function buildKernels() {
       '--outFile', temporary,
       '-O3', '--noAssert', '--converge',
       '--runtime', 'stub',
-      '--enable', 'simd,threads',
+      '--enable', features,
       '--importMemory', '--sharedMemory',
       '--initialMemory', '1',
       '--maximumMemory', String(MAXIMUM_MEMORY_PAGES),
@@ -61,6 +71,7 @@ export async function buildKernels() {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes('--if-stale') && !isStale()) process.exit(0);
   const started = performance.now();
-  const file = await buildKernels();
-  console.log(`built ${file} (${statSync(file).size} bytes) in ${Math.round(performance.now() - started)} ms`);
+  const files = await buildKernels();
+  const sizes = files.map((file) => `${file} (${statSync(file).size} bytes)`).join(', ');
+  console.log(`built ${sizes} in ${Math.round(performance.now() - started)} ms`);
 }

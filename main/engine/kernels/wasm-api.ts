@@ -18,6 +18,7 @@ export interface WasmGlobal {
 interface WebAssemblyApi {
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
 }
 

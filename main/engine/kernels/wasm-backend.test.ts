@@ -5,6 +5,7 @@ import { GGMLType } from '../gguf/types.js';
 import {
   attentionReference, dequantizeReference, matmulReference, randomWeightBytes, rmsnormReference, ropeReference, swigluReference,
 } from './scalar-reference.js';
+import { relaxedSimdSupported, type KernelVariant } from './load-kernels.js';
 import { WasmBackend } from './wasm-backend.js';
 
 /** Deterministic uniform [0, 1) numbers (mulberry32). */
@@ -43,18 +44,23 @@ function assertClose(actual: Float32Array, expected: Float32Array, tolerance: nu
 const FLOAT_TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16];
 const QUANTIZED_TYPES = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
 
-describe('WasmBackend', () => {
+// Both kernel builds where the runtime has relaxed SIMD (Node 20 does, behind a flag load-kernels sets).
+const VARIANTS: readonly KernelVariant[] = relaxedSimdSupported() ? ['simd', 'relaxed-simd'] : ['simd'];
+
+for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () => {
   let backend: WasmBackend;
   before(async () => {
     // 3 lanes on any machine, so row splits that do not divide evenly are exercised.
-    backend = await WasmBackend.create({ threads: 3 });
+    backend = await WasmBackend.create({ threads: 3, kernels: variant });
+    assert.equal(backend.kernelVariant, variant);
   });
   after(() => backend.dispose());
 
   for (const type of [...FLOAT_TYPES, ...QUANTIZED_TYPES]) {
     // 37 rows stays on the calling thread; 263 rows x 512 is split over lanes (odd share sizes).
+    // 6 and 9 tokens run the four-token tiles plus a remainder of 2 and 1.
     for (const rows of [37, 263]) {
-      for (const nTokens of [1, 6]) {
+      for (const nTokens of rows === 37 ? [1, 9] : [1, 6]) {
         test(`matmul ${GGMLType[type]} ${rows}x512 with ${nTokens} token(s) matches the scalar reference`, () => {
           const cols = 512;
           const random = seeded(rows * 31 + nTokens * 7 + type);
@@ -177,6 +183,60 @@ describe('WasmBackend', () => {
   test('embed rejects a token outside the table', () => {
     const weight = backend.uploadWeight(GGMLType.F32, 2, 4, new Uint8Array(32));
     assert.throws(() => backend.embed(backend.alloc(4), weight, Int32Array.from([2])), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+  });
+
+  test('matmulShared runs q/k/v-like weights (Q4_K, Q4_K, Q6_K) in one op and mixed forms apart', () => {
+    const cols = 768, nTokens = 5, random = seeded(77);
+    const specs = [[GGMLType.Q4_K, 200], [GGMLType.Q4_K, 64], [GGMLType.Q6_K, 64], [GGMLType.Q8_0, 33]] as const;
+    const x = randomVector(nTokens * cols, random);
+    const input = backend.alloc(nTokens * cols);
+    backend.write(input, x);
+    const uploaded = specs.map(([type, rows]) => {
+      const bytes = randomWeightBytes(type, rows, cols, random);
+      return { weight: backend.uploadWeight(type, rows, cols, bytes), expected: matmulReference(dequantizeReference(type, bytes, rows * cols), rows, cols, x, nTokens), out: backend.alloc(nTokens * rows) };
+    });
+    backend.matmulShared(uploaded.map((u) => u.out), uploaded.map((u) => u.weight), input, nTokens);
+    for (const u of uploaded) assert.ok(relativeError(backend.read(u.out), u.expected) < 1e-2);
+    assert.throws(() => backend.matmulShared([uploaded[0]!.out], [uploaded[0]!.weight, uploaded[1]!.weight], input, nTokens), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+  });
+});
+
+describe('WasmBackend over several arenas', () => {
+  let backend: WasmBackend;
+  before(async () => {
+    // 1 MiB arenas and 300 KB of weights in arena 0 stand in for 4 GiB and 2 GiB.
+    backend = await WasmBackend.create({ threads: 2, maxArenaBytes: 1 << 20, firstArenaWeightBytes: 300_000 });
+  });
+  after(() => backend.dispose());
+
+  test('weights past the first arena\'s budget go to further arenas and compute the same', () => {
+    const cols = 1024, random = seeded(5);
+    const types = [GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K, GGMLType.F16, GGMLType.Q4_0, GGMLType.Q8_0, GGMLType.Q4_K];
+    const nTokens = 3;
+    const x = randomVector(nTokens * cols, random);
+    const input = backend.alloc(nTokens * cols);
+    backend.write(input, x);
+    const arenas = new Set<number>();
+    for (const type of types) {
+      const rows = 260;
+      const bytes = randomWeightBytes(type, rows, cols, random);
+      const weight = backend.uploadWeight(type, rows, cols, bytes);
+      arenas.add(backend.arenaOf(weight));
+      const out = backend.alloc(nTokens * rows);
+      backend.matmul(out, weight, input, nTokens);
+      const expected = matmulReference(dequantizeReference(type, bytes, rows * cols), rows, cols, x, nTokens);
+      assert.ok(relativeError(backend.read(out), expected) < (type === GGMLType.F16 ? 1e-6 : 1e-2), `${GGMLType[type]} in arena ${backend.arenaOf(weight)}`);
+      const table = dequantizeReference(type, bytes, rows * cols);
+      const embedded = backend.alloc(2 * cols);
+      backend.embed(embedded, weight, Int32Array.from([259, 4]));
+      assertClose(backend.read(embedded), Float32Array.from([...table.subarray(259 * cols, 260 * cols), ...table.subarray(4 * cols, 5 * cols)]), 1e-6, 'embed');
+    }
+    assert.ok(arenas.has(0) && arenas.size >= 3, `arenas used: ${[...arenas]}`);
+    assert.equal(backend.arenaCount, Math.max(...arenas) + 1);
+  });
+
+  test('a weight larger than one arena is refused with a code', () => {
+    assert.throws(() => backend.uploadWeight(GGMLType.F32, 512, 1024, new Uint8Array(512 * 1024 * 4)), (error) => isTesseraError(error, 'KERNEL_OUT_OF_MEMORY'));
   });
 });
 

@@ -1,15 +1,22 @@
-// ComputeBackend on kernels.wasm: WebAssembly SIMD kernels over one shared memory, split over a
-// pool of worker threads (lane-pool.ts). Weights and activations live in the wasm memory; an op
-// writes its arguments into the control block and either runs on the calling thread alone (small
-// ops) or on every lane.
+// ComputeBackend on the wasm kernels: WebAssembly SIMD over shared memories, split over a pool of
+// worker threads (lane-pool.ts). An op writes its arguments into a control block and is cut
+// into chunks that the lanes claim (every lane for big ops, the calling thread alone for small).
+//
+// Memory: a wasm32 memory holds at most 4 GiB, so the backend keeps one or more arenas. Arena 0
+// holds every activation and the first weights; once the weights there pass
+// `firstArenaWeightBytes` (or arena 0 is full), further weights go to arenas 1, 2, ..., each a
+// memory of its own with its own kernel instance on every lane. An op runs inside one arena: a
+// matmul or embed whose weight lives elsewhere copies its (small) input into that arena's scratch
+// and its output back — a few KiB per token against megabytes of weights.
 import { availableParallelism } from 'node:os';
 import { TesseraError } from '../../../shared/errors.js';
 import type { Activation, AttentionShape, ComputeBackend, RopeStyle, Weight } from '../backend.js';
 import { GGMLType } from '../gguf/types.js';
 import { CONTROL_ARGUMENTS, CONTROL_BLOCK_BYTES, CONTROL_MAX_ARGUMENTS, CONTROL_OP } from './kernel-abi.js';
 import { LanePool } from './lane-pool.js';
-import { instantiateKernels, kernelsModule, type KernelExports } from './load-kernels.js';
-import { WasmArena } from './wasm-arena.js';
+import { bestKernelVariant, instantiateKernels, kernelsModule, type KernelExports, type KernelVariant } from './load-kernels.js';
+import type { WasmModule } from './wasm-api.js';
+import { MAXIMUM_ARENA_BYTES, WasmArena } from './wasm-arena.js';
 import { weightLayout, writeWeight } from './weight-layout.js';
 
 /** Element-wise ops below this many elements run on the calling thread: waking lanes costs more. */
@@ -18,12 +25,26 @@ export const PARALLEL_MIN_ELEMENTS = 32_768;
 export const PARALLEL_MIN_WEIGHT_ELEMENTS = 65_536;
 /** Attention below this many multiply-adds (q·k and p·v) runs on the calling thread. */
 export const PARALLEL_MIN_ATTENTION_MACS = 32_768;
+/** Chunks per lane of a parallel op: enough that a lane the OS pauses leaves work to the others. */
+export const CHUNKS_PER_LANE = 4;
+/** A matmul chunk covers at least this many rows (the prefill kernels walk 16-row blocks). */
+export const MIN_MATMUL_CHUNK_ROWS = 16;
+/** Default cap on the weight bytes placed in arena 0, which also holds every activation. */
+export const DEFAULT_FIRST_ARENA_WEIGHT_BYTES = 2 * 1024 ** 3;
+/** Most weights one fused matmul (matmulShared) takes: the op has room for three. */
+export const MAX_SHARED_MATMUL_WEIGHTS = 3;
 
 export interface WasmBackendOptions {
   /** Lanes, the calling thread included. Default: the machine's available parallelism. */
   readonly threads?: number;
   /** Polls before a waiting lane sleeps (see lane-pool.ts). */
   readonly spinIterations?: number;
+  /** Kernel build: 'auto' (default) takes relaxed SIMD where the runtime has it. */
+  readonly kernels?: KernelVariant | 'auto';
+  /** Most bytes one arena (wasm memory) holds. Default and maximum 4 GiB; tests pass less. */
+  readonly maxArenaBytes?: number;
+  /** Weight bytes placed in arena 0 before weights go to further arenas (default 2 GiB). */
+  readonly firstArenaWeightBytes?: number;
 }
 
 class WasmActivation implements Activation {
@@ -35,6 +56,8 @@ class WasmWeight implements Weight {
     readonly type: GGMLType,
     readonly rows: number,
     readonly cols: number,
+    /** Index of the arena that holds it. */
+    readonly arena: number,
     /** Quants/values. */
     readonly address: number,
     /** Separate scales (Q8_0, Q4_0: f16 per block; Q4_K: meta records), else 0. */
@@ -42,31 +65,52 @@ class WasmWeight implements Weight {
   ) {}
 }
 
-const QUANTIZED_ACTIVATION_TYPES = new Set<GGMLType>([GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]);
+/** One wasm memory with the calling thread's kernel instance over it. */
+interface BackendArena {
+  readonly index: number;
+  readonly memory: WasmArena;
+  readonly kernels: KernelExports;
+  readonly controlAddress: number;
+  /** Scratch for the quantized form of matmul inputs, token ids and staged data; grows on demand. */
+  scratch: { address: number; bytes: number };
+}
+
+/** Weight types whose matmul reads x as q8 blocks of 32 (quantize.ts). */
+const Q8_32_TYPES = new Set<GGMLType>([GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q5_K]);
+/** Weight types whose matmul reads x as q8_K (one scale per 256 values). */
+const Q8_K_TYPES = new Set<GGMLType>([GGMLType.Q4_K, GGMLType.Q6_K]);
+
+type OpName = 'quantize' | 'quantizeK' | 'matmul' | 'embed' | 'rmsnorm' | 'addBias' | 'add' | 'swiglu' | 'rope' | 'attention';
 
 export class WasmBackend implements ComputeBackend {
   readonly name = 'wasm-simd';
   private disposed = false;
-  private readonly opCodes: Record<'quantize' | 'matmul' | 'embed' | 'rmsnorm' | 'addBias' | 'add' | 'swiglu' | 'rope' | 'attention', number>;
-  /** Scratch for the q8 form of matmul inputs and for token ids; grows on demand. */
-  private scratch = { address: 0, bytes: 0 };
+  private readonly opCodes: Record<OpName, number>;
+  private readonly arenas: BackendArena[] = [];
+  private weightBytesInFirstArena = 0;
 
   private constructor(
-    private readonly arena: WasmArena,
-    kernels: KernelExports,
-    private readonly controlAddress: number,
+    private readonly module: WasmModule,
+    /** Which kernel build runs: 'relaxed-simd' or 'simd'. */
+    readonly kernelVariant: KernelVariant,
+    first: BackendArena,
     private readonly pool: LanePool,
+    private readonly maxArenaBytes: number,
+    private readonly firstArenaWeightBytes: number,
   ) {
+    this.arenas.push(first);
+    const k = first.kernels;
     this.opCodes = {
-      quantize: kernels.OP_QUANTIZE.value as number,
-      matmul: kernels.OP_MATMUL.value as number,
-      embed: kernels.OP_EMBED.value as number,
-      rmsnorm: kernels.OP_RMSNORM.value as number,
-      addBias: kernels.OP_ADD_BIAS.value as number,
-      add: kernels.OP_ADD.value as number,
-      swiglu: kernels.OP_SWIGLU.value as number,
-      rope: kernels.OP_ROPE.value as number,
-      attention: kernels.OP_ATTENTION.value as number,
+      quantize: k.OP_QUANTIZE.value as number,
+      quantizeK: k.OP_QUANTIZE_K.value as number,
+      matmul: k.OP_MATMUL.value as number,
+      embed: k.OP_EMBED.value as number,
+      rmsnorm: k.OP_RMSNORM.value as number,
+      addBias: k.OP_ADD_BIAS.value as number,
+      add: k.OP_ADD.value as number,
+      swiglu: k.OP_SWIGLU.value as number,
+      rope: k.OP_ROPE.value as number,
+      attention: k.OP_ATTENTION.value as number,
     };
   }
 
@@ -75,15 +119,18 @@ export class WasmBackend implements ComputeBackend {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new TesseraError('KERNEL_BAD_ARGUMENT', `threads must be a positive integer, not ${threads}`);
     }
-    const module = kernelsModule();
-    const arena = new WasmArena();
-    const kernels = instantiateKernels(module, arena.memory);
-    arena.reserveBelow(kernels.heapBase());
-    const controlAddress = arena.allocate(CONTROL_BLOCK_BYTES);
+    const maxArenaBytes = options.maxArenaBytes ?? MAXIMUM_ARENA_BYTES;
+    if (!(maxArenaBytes >= 1 << 20 && maxArenaBytes <= MAXIMUM_ARENA_BYTES)) {
+      throw new TesseraError('KERNEL_BAD_ARGUMENT', `maxArenaBytes must be between 1 MiB and 4 GiB, not ${maxArenaBytes}`);
+    }
+    const variant = !options.kernels || options.kernels === 'auto' ? bestKernelVariant() : options.kernels;
+    const module = kernelsModule(variant);
+    const first = newArena(module, 0, maxArenaBytes);
     const pool = await LanePool.start({
-      module, memory: arena.memory, kernels, controlAddress, lanes: threads, spinIterations: options.spinIterations,
+      module, arena: { memory: first.memory.memory, controlAddress: first.controlAddress, kernels: first.kernels },
+      lanes: threads, spinIterations: options.spinIterations,
     });
-    return new WasmBackend(arena, kernels, controlAddress, pool);
+    return new WasmBackend(module, variant, first, pool, maxArenaBytes, options.firstArenaWeightBytes ?? DEFAULT_FIRST_ARENA_WEIGHT_BYTES);
   }
 
   get threads(): number {
@@ -95,28 +142,38 @@ export class WasmBackend implements ComputeBackend {
     return this.pool.exited;
   }
 
-  /** Bytes of wasm memory in use (weights, activations, scratch). */
+  /** Bytes of wasm memory in use over all arenas (weights, activations, scratch). */
   get memoryBytes(): number {
-    return this.arena.usedBytes;
+    return this.arenas.reduce((total, arena) => total + arena.memory.usedBytes, 0);
+  }
+
+  /** How many wasm memories the backend holds. */
+  get arenaCount(): number {
+    return this.arenas.length;
+  }
+
+  /** The arena a weight was placed in (0 = with the activations). */
+  arenaOf(weight: Weight): number {
+    return this.weight(weight).arena;
   }
 
   alloc(length: number): Activation {
     this.checkOpen();
     if (!Number.isInteger(length) || length < 0) throw new TesseraError('KERNEL_BAD_ARGUMENT', `cannot allocate ${length} elements`);
-    return new WasmActivation(this.arena.allocate(length * 4), length);
+    return new WasmActivation(this.first.memory.allocate(length * 4), length);
   }
 
   write(target: Activation, data: Float32Array, offset = 0): void {
     const t = this.activation(target);
     checkRange(t, offset, data.length);
-    this.arena.f32.set(data, t.address / 4 + offset);
+    this.first.memory.f32.set(data, t.address / 4 + offset);
   }
 
   read(source: Activation, offset = 0, length = source.length - offset): Float32Array {
     const s = this.activation(source);
     checkRange(s, offset, length);
     const start = s.address / 4 + offset;
-    return this.arena.f32.slice(start, start + length);
+    return this.first.memory.f32.slice(start, start + length);
   }
 
   copy(dst: Activation, dstOffset: number, src: Activation, srcOffset: number, length: number): void {
@@ -125,7 +182,7 @@ export class WasmBackend implements ComputeBackend {
     checkRange(d, dstOffset, length);
     checkRange(s, srcOffset, length);
     const from = s.address / 4 + srcOffset;
-    this.arena.f32.copyWithin(d.address / 4 + dstOffset, from, from + length);
+    this.first.memory.f32.copyWithin(d.address / 4 + dstOffset, from, from + length);
   }
 
   uploadWeight(type: GGMLType, rows: number, cols: number, data: Uint8Array): Weight {
@@ -134,10 +191,14 @@ export class WasmBackend implements ComputeBackend {
     if (data.length !== layout.ggufBytes) {
       throw new TesseraError('KERNEL_BAD_ARGUMENT', `a ${GGMLType[type]} ${rows} x ${cols} weight is ${layout.ggufBytes} bytes, got ${data.length}`);
     }
-    const address = this.arena.allocate(layout.valueBytes);
-    const scalesAddress = layout.scaleBytes > 0 ? this.arena.allocate(layout.scaleBytes) : 0;
-    writeWeight(this.arena.u8, type, data, address, scalesAddress);
-    return new WasmWeight(type, rows, cols, address, scalesAddress);
+    // Two allocations, each padded to the allocation alignment.
+    const bytes = layout.valueBytes + layout.scaleBytes + 128;
+    const arena = this.arenaForWeight(bytes);
+    const address = arena.memory.allocate(layout.valueBytes);
+    const scalesAddress = layout.scaleBytes > 0 ? arena.memory.allocate(layout.scaleBytes) : 0;
+    writeWeight(arena.memory.u8, type, data, address, scalesAddress);
+    if (arena.index === 0) this.weightBytesInFirstArena += bytes;
+    return new WasmWeight(type, rows, cols, arena.index, address, scalesAddress);
   }
 
   dispose(): void {
@@ -155,31 +216,86 @@ export class WasmBackend implements ComputeBackend {
         throw new TesseraError('KERNEL_BAD_ARGUMENT', `token ${token} is outside the embedding table (${w.rows} rows)`);
       }
     }
-    const tokensAddress = this.scratchArea(tokens.length * 4);
-    this.arena.i32.set(tokens, tokensAddress / 4);
-    this.post(this.opCodes.embed, [w.type, w.address, w.scalesAddress, w.cols, tokensAddress, tokens.length, o.address]);
-    this.run(tokens.length * w.cols >= PARALLEL_MIN_ELEMENTS && tokens.length > 1);
+    const arena = this.arenas[w.arena]!;
+    const outBytes = tokens.length * w.cols * 4;
+    const tokensAddress = this.scratchArea(arena, tokens.length * 4 + outBytes + 64);
+    // Rows are written straight into `out` when the table shares its arena, else staged.
+    const target = w.arena === 0 ? o.address : alignUp(tokensAddress + tokens.length * 4);
+    arena.memory.i32.set(tokens, tokensAddress / 4);
+    this.post(arena, this.opCodes.embed, [w.type, w.address, w.scalesAddress, w.cols, tokensAddress, tokens.length, target]);
+    this.run(arena, tokens.length * w.cols >= PARALLEL_MIN_ELEMENTS && tokens.length > 1 ? tokens.length : 1);
+    if (w.arena !== 0) this.first.memory.u8.set(arena.memory.u8.subarray(target, target + outBytes), o.address);
   }
 
   matmul(out: Activation, weight: Weight, x: Activation, nTokens: number): void {
-    const o = this.activation(out);
-    const w = this.weight(weight);
+    this.matmulShared([out], [weight], x, nTokens);
+  }
+
+  /**
+   * Several matmuls that read the same input (q/k/v, gate/up) as one op: x is quantized once and
+   * the lanes share out all the weights' rows in one dispatch. outs[i]: [nTokens, weights[i].rows].
+   * Weights of different activation forms or arenas are run as separate ops.
+   */
+  matmulShared(outs: readonly Activation[], weights: readonly Weight[], x: Activation, nTokens: number): void {
     const input = this.activation(x);
     checkCount(nTokens);
-    checkRange(input, 0, nTokens * w.cols);
-    checkRange(o, 0, nTokens * w.rows);
-    let xq = 0, xd = 0, xsum = 0;
-    if (QUANTIZED_ACTIVATION_TYPES.has(w.type)) {
-      // q8 form of x: int16 values, then f32 block scales, then f32 block sums (quantize.ts).
-      const blocks = (nTokens * w.cols) / 32;
-      xq = this.scratchArea(nTokens * w.cols * 2 + blocks * 8);
-      xd = xq + nTokens * w.cols * 2;
-      xsum = xd + blocks * 4;
-      this.post(this.opCodes.quantize, [input.address, xq, xd, xsum, w.cols, nTokens]);
-      this.run(nTokens > 1 && nTokens * w.cols >= PARALLEL_MIN_ELEMENTS);
+    if (outs.length !== weights.length || weights.length === 0) {
+      throw new TesseraError('KERNEL_BAD_ARGUMENT', `matmulShared needs one output per weight (${outs.length} outputs, ${weights.length} weights)`);
     }
-    this.post(this.opCodes.matmul, [w.type, w.address, w.scalesAddress, w.rows, w.cols, input.address, xq, xd, xsum, o.address, nTokens]);
-    this.run(w.rows * w.cols >= PARALLEL_MIN_WEIGHT_ELEMENTS);
+    const ws = weights.map((w) => this.weight(w));
+    const os = outs.map((o) => this.activation(o));
+    const cols = ws[0]!.cols;
+    ws.forEach((w, i) => {
+      if (w.cols !== cols) throw new TesseraError('KERNEL_BAD_ARGUMENT', `matmulShared weights must share cols (${w.cols} vs ${cols})`);
+      checkRange(os[i]!, 0, nTokens * w.rows);
+    });
+    checkRange(input, 0, nTokens * cols);
+    const form = activationForm(ws[0]!.type);
+    const fusable = ws.length <= MAX_SHARED_MATMUL_WEIGHTS && ws.every((w) => activationForm(w.type) === form && w.arena === ws[0]!.arena);
+    if (!fusable) {
+      ws.forEach((w, i) => this.matmulShared([os[i]!], [w], x, nTokens));
+      return;
+    }
+    const arena = this.arenas[ws[0]!.arena]!;
+    const first = this.first;
+    // Scratch in the weight's arena: [quantized x | staged f32 x] [staged outputs].
+    const inputBytes = form === 'f32' ? nTokens * cols * 4 : quantizedBytes(nTokens, cols);
+    const outBytes = arena === first ? 0 : ws.reduce((total, w) => total + alignUp(nTokens * w.rows * 4), 0);
+    const base = this.scratchArea(arena, alignUp(inputBytes) + outBytes);
+    let xAddress = input.address, xq = 0, xd = 0, xsum = 0;
+    if (form !== 'f32') {
+      // Quantize in arena 0, where x lives; the result is copied over if the weights live elsewhere.
+      const at = arena === first ? base : this.scratchArea(first, inputBytes);
+      xq = at;
+      xd = at + nTokens * cols * 2;
+      xsum = xd + (nTokens * cols / 32) * 4;
+      const blocks = (nTokens * cols) / (form === 'q8_K' ? 256 : 32);
+      this.post(first, form === 'q8_K' ? this.opCodes.quantizeK : this.opCodes.quantize, [input.address, xq, xd, xsum, cols, nTokens]);
+      this.run(first, nTokens > 1 && nTokens * cols >= PARALLEL_MIN_ELEMENTS ? Math.min(blocks, this.chunkLimit()) : 1);
+      if (arena !== first) {
+        arena.memory.u8.set(first.memory.u8.subarray(at, at + inputBytes), base);
+        xd += base - at; xsum += base - at; xq = base;
+      }
+    } else if (arena !== first) {
+      arena.memory.u8.set(first.memory.u8.subarray(input.address, input.address + inputBytes), base);
+      xAddress = base;
+    }
+    let staged = base + alignUp(inputBytes);
+    const targets = ws.map((w) => {
+      if (arena === first) return os[ws.indexOf(w)]!.address;
+      const at = staged;
+      staged += alignUp(nTokens * w.rows * 4);
+      return at;
+    });
+    const args = [ws.length, cols, nTokens, xAddress, xq, xd, xsum];
+    ws.forEach((w, i) => args.push(w.type, w.address, w.scalesAddress, w.rows, targets[i]!));
+    this.post(arena, this.opCodes.matmul, args);
+    const totalRows = ws.reduce((total, w) => total + w.rows, 0);
+    const parallel = totalRows * cols >= PARALLEL_MIN_WEIGHT_ELEMENTS;
+    this.run(arena, parallel ? Math.max(1, Math.min(Math.ceil(totalRows / MIN_MATMUL_CHUNK_ROWS), this.chunkLimit())) : 1);
+    if (arena !== first) {
+      ws.forEach((w, i) => first.memory.u8.set(arena.memory.u8.subarray(targets[i]!, targets[i]! + nTokens * w.rows * 4), os[i]!.address));
+    }
   }
 
   rmsnorm(out: Activation, x: Activation, gain: Activation, nRows: number, eps: number): void {
@@ -187,16 +303,16 @@ export class WasmBackend implements ComputeBackend {
     checkCount(nRows);
     checkRange(input, 0, nRows * g.length);
     checkRange(o, 0, nRows * g.length);
-    this.post(this.opCodes.rmsnorm, [o.address, input.address, g.address, g.length, nRows], [[5, eps]]);
-    this.run(nRows > 1 && nRows * g.length >= PARALLEL_MIN_ELEMENTS);
+    this.post(this.first, this.opCodes.rmsnorm, [o.address, input.address, g.address, g.length, nRows], [[5, eps]]);
+    this.run(this.first, nRows > 1 && nRows * g.length >= PARALLEL_MIN_ELEMENTS ? Math.min(nRows, this.chunkLimit()) : 1);
   }
 
   addBias(x: Activation, bias: Activation, nRows: number): void {
     const input = this.activation(x), b = this.activation(bias);
     checkCount(nRows);
     checkRange(input, 0, nRows * b.length);
-    this.post(this.opCodes.addBias, [input.address, b.address, b.length, nRows]);
-    this.run(nRows > 1 && nRows * b.length >= PARALLEL_MIN_ELEMENTS);
+    this.post(this.first, this.opCodes.addBias, [input.address, b.address, b.length, nRows]);
+    this.run(this.first, nRows > 1 && nRows * b.length >= PARALLEL_MIN_ELEMENTS ? Math.min(nRows, this.chunkLimit()) : 1);
   }
 
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, startPosition: number, theta: number, style: RopeStyle): void {
@@ -204,8 +320,8 @@ export class WasmBackend implements ComputeBackend {
     checkCount(nTokens);
     if (headDim % 2 !== 0) throw new TesseraError('KERNEL_BAD_ARGUMENT', `rope needs an even head size, not ${headDim}`);
     checkRange(input, 0, nTokens * nHeads * headDim);
-    this.post(this.opCodes.rope, [input.address, nTokens, nHeads, headDim, startPosition, 0, style === 'neox' ? 1 : 0], [[5, theta]]);
-    this.run(nTokens > 1 && nTokens * nHeads * headDim >= PARALLEL_MIN_ELEMENTS);
+    this.post(this.first, this.opCodes.rope, [input.address, nTokens, nHeads, headDim, startPosition, 0, style === 'neox' ? 1 : 0], [[5, theta]]);
+    this.run(this.first, nTokens > 1 && nTokens * nHeads * headDim >= PARALLEL_MIN_ELEMENTS ? Math.min(nTokens, this.chunkLimit()) : 1);
   }
 
   attention(out: Activation, q: Activation, keys: Activation, values: Activation, shape: AttentionShape): void {
@@ -222,12 +338,15 @@ export class WasmBackend implements ComputeBackend {
     checkRange(k, 0, positions * nKvHeads * headDim);
     checkRange(v, 0, positions * nKvHeads * headDim);
     this.post(
+      this.first,
       this.opCodes.attention,
       [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0],
       [[9, scale]],
     );
     const macs = 2 * nTokens * nHeads * headDim * (startPosition + (nTokens + 1) / 2);
-    this.run(nTokens * nHeads > 1 && macs >= PARALLEL_MIN_ATTENTION_MACS);
+    const items = nTokens * nHeads;
+    // (t, h) items are dealt out round-robin per chunk, so chunks stay balanced over the triangle.
+    this.run(this.first, items > 1 && macs >= PARALLEL_MIN_ATTENTION_MACS ? Math.min(items, this.chunkLimit()) : 1);
   }
 
   swiglu(out: Activation, gate: Activation, up: Activation, length: number): void {
@@ -235,8 +354,8 @@ export class WasmBackend implements ComputeBackend {
     checkRange(o, 0, length);
     checkRange(g, 0, length);
     checkRange(u, 0, length);
-    this.post(this.opCodes.swiglu, [o.address, g.address, u.address, length]);
-    this.run(length >= PARALLEL_MIN_ELEMENTS);
+    this.post(this.first, this.opCodes.swiglu, [o.address, g.address, u.address, length]);
+    this.run(this.first, length >= PARALLEL_MIN_ELEMENTS ? this.chunkLimit() : 1);
   }
 
   add(out: Activation, a: Activation, b: Activation, length: number): void {
@@ -244,35 +363,59 @@ export class WasmBackend implements ComputeBackend {
     checkRange(o, 0, length);
     checkRange(first, 0, length);
     checkRange(second, 0, length);
-    this.post(this.opCodes.add, [o.address, first.address, second.address, length]);
-    this.run(length >= PARALLEL_MIN_ELEMENTS);
+    this.post(this.first, this.opCodes.add, [o.address, first.address, second.address, length]);
+    this.run(this.first, length >= PARALLEL_MIN_ELEMENTS ? this.chunkLimit() : 1);
   }
 
-  /** Writes an op and its u32 arguments (plus f32 ones at the given indices) into the control block. */
-  private post(op: number, args: readonly number[], floats: readonly (readonly [number, number])[] = []): void {
+  private get first(): BackendArena {
+    return this.arenas[0]!;
+  }
+
+  /** Chunks a parallel op is cut into at most. */
+  private chunkLimit(): number {
+    return this.pool.lanes * CHUNKS_PER_LANE;
+  }
+
+  /** Arena 0 while its weight budget lasts, then the last arena, then a new one. */
+  private arenaForWeight(bytes: number): BackendArena {
+    const first = this.first;
+    if (this.arenas.length === 1 && this.weightBytesInFirstArena + bytes <= this.firstArenaWeightBytes && first.memory.fits(bytes)) return first;
+    const last = this.arenas[this.arenas.length - 1]!;
+    if (last !== first && last.memory.fits(bytes)) return last;
+    const arena = newArena(this.module, this.arenas.length, this.maxArenaBytes);
+    if (!arena.memory.fits(bytes)) {
+      throw new TesseraError('KERNEL_OUT_OF_MEMORY', `a ${bytes}-byte weight does not fit in one wasm arena (${this.maxArenaBytes} bytes)`);
+    }
+    this.pool.addArena({ memory: arena.memory.memory, controlAddress: arena.controlAddress, kernels: arena.kernels });
+    this.arenas.push(arena);
+    return arena;
+  }
+
+  /** Writes an op and its u32 arguments (plus f32 ones at the given indices) into the arena's control block. */
+  private post(arena: BackendArena, op: number, args: readonly number[], floats: readonly (readonly [number, number])[] = []): void {
     if (args.length > CONTROL_MAX_ARGUMENTS) throw new Error('too many kernel arguments');
-    const words = this.arena.i32;
-    const base = this.controlAddress / 4;
+    const words = arena.memory.i32;
+    const base = arena.controlAddress / 4;
     words[base + CONTROL_OP] = op;
     for (let i = 0; i < args.length; i++) words[base + CONTROL_ARGUMENTS + i] = args[i]! | 0;
     if (floats.length > 0) {
-      const f32 = this.arena.f32;
+      const f32 = arena.memory.f32;
       for (const [index, value] of floats) f32[base + CONTROL_ARGUMENTS + index] = value;
     }
   }
 
-  private run(parallel: boolean): void {
-    if (parallel && this.pool.lanes > 1) this.pool.runParallel();
-    else this.pool.runLocal();
+  /** Runs the posted op in `chunks` chunks: on every lane when there are several, else on this thread. */
+  private run(arena: BackendArena, chunks: number): void {
+    this.pool.run(arena.index, chunks, chunks > 1);
   }
 
-  /** Start of a scratch region of at least `bytes`; its contents do not survive the next op. */
-  private scratchArea(bytes: number): number {
-    if (bytes > this.scratch.bytes) {
-      const size = Math.max(bytes, this.scratch.bytes * 2, 1 << 16);
-      this.scratch = { address: this.arena.allocate(size), bytes: size };
+  /** Start of a scratch region of at least `bytes` in `arena`; its contents do not survive the next op. */
+  private scratchArea(arena: BackendArena, bytes: number): number {
+    if (bytes > arena.scratch.bytes) {
+      const size = Math.max(bytes, arena.scratch.bytes * 2, 1 << 16);
+      arena.scratch = { address: arena.memory.allocate(size), bytes: size };
     }
-    return this.scratch.address;
+    return arena.scratch.address;
   }
 
   private activation(value: Activation): WasmActivation {
@@ -290,6 +433,29 @@ export class WasmBackend implements ComputeBackend {
   private checkOpen(): void {
     if (this.disposed) throw new TesseraError('ENGINE_CLOSED', 'the compute backend was disposed');
   }
+}
+
+function newArena(module: WasmModule, index: number, maxArenaBytes: number): BackendArena {
+  const memory = new WasmArena(maxArenaBytes);
+  const kernels = instantiateKernels(module, memory.memory);
+  memory.reserveBelow(kernels.heapBase());
+  const controlAddress = memory.allocate(CONTROL_BLOCK_BYTES);
+  return { index, memory, kernels, controlAddress, scratch: { address: 0, bytes: 0 } };
+}
+
+/** How a matmul over weights of `type` reads its input. */
+function activationForm(type: GGMLType): 'f32' | 'q8' | 'q8_K' {
+  if (Q8_K_TYPES.has(type)) return 'q8_K';
+  return Q8_32_TYPES.has(type) ? 'q8' : 'f32';
+}
+
+/** Scratch bytes of x's quantized form: xq (up to int16), then xd and the block sums. */
+function quantizedBytes(nTokens: number, cols: number): number {
+  return nTokens * cols * 2 + (nTokens * cols / 32) * 8;
+}
+
+function alignUp(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
 }
 
 function checkRange(buffer: WasmActivation, offset: number, length: number): void {

@@ -45,48 +45,6 @@ export function dotRowQ4_0(wq: usize, ws: usize, xq: usize, xd: usize, nb: i32):
     : (<i32>load<u8>(scales + j + 4) >> 4) | ((<i32>load<u8>(scales + j) >> 6) << 4);
 }
 
-// ---- Q4_K: repacked at upload into two streams per row (same order of super-blocks of 256):
-//   values: qs[128] per super-block (chunk c = 32 bytes: sub-block 2c low nibbles, 2c+1 high);
-//   meta:   20 bytes per super-block: d f16, dmin f16, scale u8[8], min u8[8] (the GGUF 6-bit
-//           pairs unpacked once at upload, so the hot loop multiplies them as vectors).
-// value = d * scale_j * q - dmin * min_j.
-
-/** Four u8 at `ptr` as i32x4. */
-@inline function u8x4At(ptr: usize): v128 {
-  return i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(ptr)));
-}
-
-export function dotRowQ4_K(w: usize, meta: usize, xq: usize, xd: usize, xsum: usize, nsb: i32): f32 {
-  let acc = f32x4.splat(0);
-  let minAcc = f32x4.splat(0);
-  const mask = i8x16.splat(0x0f);
-  for (let sb = 0; sb < nsb; sb++) {
-    const q = w + (<usize>sb << 7);
-    const m = meta + <usize>sb * 20;
-    const block = sb << 3;
-    let part = f32x4.splat(0);
-    for (let half = 0; half < 2; half++) {
-      const qh = q + (<usize>half << 6);
-      const x = xq + (<usize>sb << 9) + (<usize>half << 8);
-      const v0 = v128.load(qh), v1 = v128.load(qh, 16), v2 = v128.load(qh, 32), v3 = v128.load(qh, 48);
-      const d0 = i32x4.add(dot16U(v128.and(v0, mask), x), dot16U(v128.and(v1, mask), x + 32));
-      const d1 = i32x4.add(dot16U(i8x16.shr_u(v0, 4), x + 64), dot16U(i8x16.shr_u(v1, 4), x + 96));
-      const d2 = i32x4.add(dot16U(v128.and(v2, mask), x + 128), dot16U(v128.and(v3, mask), x + 160));
-      const d3 = i32x4.add(dot16U(i8x16.shr_u(v2, 4), x + 192), dot16U(i8x16.shr_u(v3, 4), x + 224));
-      const sums = i32x4.mul(horizontalSum4(d0, d1, d2, d3), u8x4At(m + 4 + (<usize>half << 2)));
-      part = f32x4.add(part, f32x4.mul(f32x4.convert_i32x4_s(sums), v128.load(xd + (<usize>(block + (half << 2)) << 2))));
-    }
-    acc = f32x4.add(acc, f32x4.mul(part, f32x4.splat(f16At(m))));
-    const xs = xsum + (<usize>block << 2);
-    const mins = f32x4.add(
-      f32x4.mul(f32x4.convert_i32x4_u(u8x4At(m + 12)), v128.load(xs)),
-      f32x4.mul(f32x4.convert_i32x4_u(u8x4At(m + 16)), v128.load(xs, 16)),
-    );
-    minAcc = f32x4.add(minAcc, f32x4.mul(mins, f32x4.splat(f16At(m + 2))));
-  }
-  return sumF32x4(acc) - sumF32x4(minAcc);
-}
-
 // ---- Q5_K: 176-byte super-blocks: d, dmin, scales[12], qh[32], qs[128]. As Q4_K, plus a fifth
 // bit per value: bit 2c of qh[l] for sub-block 2c, bit 2c+1 for sub-block 2c+1.
 
@@ -130,42 +88,35 @@ export function dotRowQ5_K(w: usize, xq: usize, xd: usize, xsum: usize, nsb: i32
   return sumF32x4(acc) - minTotal;
 }
 
-// ---- Q6_K: 210-byte super-blocks: ql[128], qh[64], scales[16] int8, d f16. Each 128-value half n
-// uses ql[64n..], qh[32n..], scales[8n..]; for l < 32 the four values l, l+32, l+64, l+96 are
-// (low ql[l], low ql[l+32], high ql[l], high ql[l+32]) | 2 bits of qh[l] << 4, minus 32, each with
-// the int8 scale of its 16-value sub-block.
-
-export function dotRowQ6_K(w: usize, xq: usize, xd: usize, nsb: i32): f32 {
-  let acc = f32x4.splat(0);
-  const mask = i8x16.splat(0x0f);
-  const three = i8x16.splat(3);
-  const bias = i8x16.splat(32);
-  for (let sb = 0; sb < nsb; sb++) {
-    const p = w + <usize>sb * 210;
-    let part = f32x4.splat(0);
-    for (let n = 0; n < 2; n++) {
-      const ql = p + (<usize>n << 6);
-      const qh = p + 128 + (<usize>n << 5);
-      const sc = p + 192 + (<usize>n << 3);
-      const x = xq + (<usize>sb << 9) + (<usize>n << 8);
-      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-      for (let l = 0; l < 32; l += 16) {
-        const a = v128.load(ql + l), b = v128.load(ql + 32 + l), h = v128.load(qh + l);
-        const q1 = i8x16.sub(v128.or(v128.and(a, mask), i8x16.shl(v128.and(h, three), 4)), bias);
-        const q2 = i8x16.sub(v128.or(v128.and(b, mask), i8x16.shl(v128.and(i8x16.shr_u(h, 2), three), 4)), bias);
-        const q3 = i8x16.sub(v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(h, 4), three), 4)), bias);
-        const q4 = i8x16.sub(v128.or(i8x16.shr_u(b, 4), i8x16.shl(i8x16.shr_u(h, 6), 4)), bias);
-        const is = l >> 4;
-        const xl = x + (<usize>l << 1);
-        s0 = i32x4.add(s0, i32x4.mul(dot16S(q1, xl), i32x4.splat(<i32>load<i8>(sc + is))));
-        s1 = i32x4.add(s1, i32x4.mul(dot16S(q2, xl + 64), i32x4.splat(<i32>load<i8>(sc + is + 2))));
-        s2 = i32x4.add(s2, i32x4.mul(dot16S(q3, xl + 128), i32x4.splat(<i32>load<i8>(sc + is + 4))));
-        s3 = i32x4.add(s3, i32x4.mul(dot16S(q4, xl + 192), i32x4.splat(<i32>load<i8>(sc + is + 6))));
-      }
-      const sums = horizontalSum4(s0, s1, s2, s3);
-      part = f32x4.add(part, f32x4.mul(f32x4.convert_i32x4_s(sums), v128.load(xd + (<usize>((sb << 3) + (n << 2)) << 2))));
-    }
-    acc = f32x4.add(acc, f32x4.mul(part, f32x4.splat(f16At(p + 208))));
+/** One Q4_0 row · four q8 tokens (xStride / dStride: bytes between tokens); writes out[t * outStride]. */
+export function dotRowQ4_0x4(
+  wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, xStride: usize, dStride: usize, out: usize, outStride: usize,
+): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const v = v128.load(wq + (<usize>b << 4));
+    const low = i8x16.sub(v128.and(v, i8x16.splat(0x0f)), i8x16.splat(8));
+    const high = i8x16.sub(v128.and(i16x8.shr_u(v, 4), i8x16.splat(0x0f)), i8x16.splat(8));
+    // The block's 32 weights widened to i16 once, for all four tokens.
+    const w0 = i16x8.extend_low_i8x16_s(low), w1 = i16x8.extend_high_i8x16_s(low);
+    const w2 = i16x8.extend_low_i8x16_s(high), w3 = i16x8.extend_high_i8x16_s(high);
+    const dw = f16At(ws + (<usize>b << 1));
+    const x = xq + (<usize>b << 6), d = xd + (<usize>b << 2);
+    a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x)), f32x4.splat(dw * load<f32>(d))));
+    a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + xStride)), f32x4.splat(dw * load<f32>(d + dStride))));
+    a2 = f32x4.add(a2, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + 2 * xStride)), f32x4.splat(dw * load<f32>(d + 2 * dStride))));
+    a3 = f32x4.add(a3, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + 3 * xStride)), f32x4.splat(dw * load<f32>(d + 3 * dStride))));
   }
-  return sumF32x4(acc);
+  store<f32>(out, sumF32x4(a0));
+  store<f32>(out + outStride, sumF32x4(a1));
+  store<f32>(out + 2 * outStride, sumF32x4(a2));
+  store<f32>(out + 3 * outStride, sumF32x4(a3));
+}
+
+/** 32 i16 weights (w0..w3) · 32 i16 activations at x, as i32x4 partial sums. */
+@inline function block4(w0: v128, w1: v128, w2: v128, w3: v128, x: usize): v128 {
+  return i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(x)), i32x4.dot_i16x8_s(w1, v128.load(x, 16))),
+    i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(x, 32)), i32x4.dot_i16x8_s(w3, v128.load(x, 48))),
+  );
 }

@@ -6,7 +6,7 @@
 // Decode (nTokens = 1) streams each weight row once; prefill walks ROW_BLOCK rows at a time and
 // multiplies each weight block into 4 tokens while it sits in registers.
 
-import { f16At, f16x4At, horizontalSum4, shareStart, sumF32x4, sumI32x4 } from './common';
+import { f16At, f16x4At, horizontalSum4, sumF32x4, sumI32x4 } from './common';
 
 /** Rows whose weights stay in L1/L2 while every token passes over them (prefill). */
 const ROW_BLOCK: i32 = 16;
@@ -80,13 +80,11 @@ function dotRowQ8_0x4(wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, out: 
   store<f32>(out + 3 * rowStride, sumF32x4(a3));
 }
 
-/** out: [nTokens, rows] f32; this lane computes its share of the rows for every token. */
+/** out: [nTokens, rows] f32; rows [rowStart, rowEnd) for every token. */
 export function matmulQ8_0(
-  wq: usize, ws: usize, rows: i32, cols: i32, xq: usize, xd: usize, out: usize, nTokens: i32, lane: i32, nLanes: i32,
+  wq: usize, ws: usize, rows: i32, cols: i32, xq: usize, xd: usize, out: usize, nTokens: i32, rowStart: i32, rowEnd: i32,
 ): void {
   const nb = cols >> 5;
-  const rowStart = shareStart(rows, lane, nLanes);
-  const rowEnd = shareStart(rows, lane + 1, nLanes);
   const xStride = <usize>nb << 6;
   const dStride = <usize>nb << 2;
   if (nTokens == 1) {

@@ -36,3 +36,47 @@ export function quantizeRows(
     store<f32>(xsum + (<usize>b << 2), d * <f32>sumI32x4(sum));
   }
 }
+
+// ---- q8_K: the activation form of the K-quant matmuls (llama.cpp's block_q8_K): one scale per
+// 256 values, so a whole weight super-block is summed in integers before one float multiply.
+// xq:    [nTokens, cols] int8 when built with relaxed SIMD (X_BYTES = 1), else int16
+// xd:    [nTokens, cols / 256] f32   block scale = max|x| / 127
+// bsums: [nTokens, cols / 16] i16    sum of xq over each 16 values (for K-quant mins and offsets)
+// Requires cols % 256 == 0.
+
+/** Bytes per quantized activation value in q8_K. */
+export const X_BYTES: usize = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+
+export function quantizeRowsQ8_K(
+  x: usize, xq: usize, xd: usize, bsums: usize, cols: i32, nTokens: i32, lane: i32, nLanes: i32,
+): void {
+  const totalBlocks = (cols >> 8) * nTokens;
+  const end = shareStart(totalBlocks, lane + 1, nLanes);
+  for (let b = shareStart(totalBlocks, lane, nLanes); b < end; b++) {
+    const src = x + (<usize>b << 10);
+    let amax = f32x4.splat(0);
+    for (let i = 0; i < 64; i++) amax = f32x4.max(amax, f32x4.abs(v128.load(src + (<usize>i << 4))));
+    amax = f32x4.max(amax, f32x4.shuffle(amax, amax, 2, 3, 0, 1));
+    const m = max(f32x4.extract_lane(amax, 0), f32x4.extract_lane(amax, 1));
+    const d: f32 = m / 127;
+    const inverse = f32x4.splat(d != 0 ? <f32>1 / d : 0);
+    const dst = xq + (<usize>b << 8) * X_BYTES;
+    const sums = bsums + (<usize>b << 5);
+    for (let g = 0; g < 16; g++) {
+      const s = src + (<usize>g << 6);
+      const a0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s), inverse)));
+      const a1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s, 16), inverse)));
+      const a2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s, 32), inverse)));
+      const a3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s, 48), inverse)));
+      const low = i16x8.narrow_i32x4_s(a0, a1), high = i16x8.narrow_i32x4_s(a2, a3);
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        v128.store(dst + (<usize>g << 4), i8x16.narrow_i16x8_s(low, high));
+      } else {
+        v128.store(dst + (<usize>g << 5), low);
+        v128.store(dst + (<usize>g << 5), high, 16);
+      }
+      store<i16>(sums + (<usize>g << 1), <i16>sumI32x4(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3))));
+    }
+    store<f32>(xd + (<usize>b << 2), d);
+  }
+}

@@ -1,0 +1,242 @@
+// Q4_K and Q6_K weights × q8_K activations (quantize.ts), one token (decode) or four at a time
+// (prefill: the weights are unpacked once into registers and used for four tokens).
+//
+// Both formats are summed in integers over a whole 256-value super-block: the 4- or 6-bit
+// values are multiplied into the activations as groups of "partial sums" (i16x8 lanes, each the
+// sum of two or four products), and each group goes through one i32x4.dot_i16x8_s against its
+// sub-block scale splatted to i16 — the multiply by the scale and the widening in one step.
+// With relaxed SIMD the products come from i16x8.relaxed_dot_i8x16_i7x16_s (x86: pmaddubsw):
+// activations int8, weights unsigned (nibbles 0..15, Q6_K values 0..63 before their -32 offset,
+// which is subtracted through the 16-value sums of x instead). Without it, activations are int16
+// and the nibbles are widened and multiplied with i16x8.mul. Lane sums stay within i16:
+// 4 × 63 × 127 < 32767.
+
+import { f16At, sumF32x4 } from './common';
+import { X_BYTES } from './quantize';
+
+@inline function nibbleLow(v: v128): v128 {
+  return v128.and(v, i8x16.splat(0x0f));
+}
+
+/** v >> 4 per byte (an i16 shift plus a mask: x86 has no byte shift). */
+@inline function nibbleHigh(v: v128): v128 {
+  return v128.and(i16x8.shr_u(v, 4), i8x16.splat(0x0f));
+}
+
+/** 32 unsigned weights (w0: values 0..15, w1: 16..31) · 32 activations at x: i16x8 of 4-product sums. */
+@inline function partial32(w0: v128, w1: v128, x: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x, 16), w1));
+  }
+  return i16x8.add(
+    i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w0), v128.load(x)), i16x8.mul(i16x8.extend_high_i8x16_u(w0), v128.load(x, 16))),
+    i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w1), v128.load(x, 32)), i16x8.mul(i16x8.extend_high_i8x16_u(w1), v128.load(x, 48))),
+  );
+}
+
+/** 16 unsigned weights · 16 activations at x: i16x8 of 2-product sums. */
+@inline function partial16(w: v128, x: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), w);
+  return i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(w), v128.load(x)), i16x8.mul(i16x8.extend_high_i8x16_u(w), v128.load(x, 16)));
+}
+
+// ---- Q4_K, repacked at upload (weight-layout.ts): per super-block qs[128] in the values stream
+// (32-byte chunk c: low nibbles = sub-block 2c, high = 2c + 1) and a 20-byte meta record
+// d f16, dmin f16, scale u8[8], min u8[8]. value = d * scale_j * q - dmin * min_j.
+
+/** Sub-blocks 2c and 2c+1 (weights already unpacked) · one token: i32x4 of scale-weighted sums. */
+@inline function pairQ4_K(low0: v128, low1: v128, high0: v128, high1: v128, x: usize, scaleLow: v128, scaleHigh: v128): v128 {
+  return i32x4.add(
+    i32x4.dot_i16x8_s(partial32(low0, low1, x), scaleLow),
+    i32x4.dot_i16x8_s(partial32(high0, high1, x + 32 * X_BYTES), scaleHigh),
+  );
+}
+
+/** Σ_j min_j * (sum of x over sub-block j) for one token, as i32x4. mins: i16x8 of the 8 mins. */
+@inline function minsQ4_K(mins: v128, bsums: usize): v128 {
+  // bsums holds 16-value sums; pairing them with each min twice gives the 32-value sums.
+  return i32x4.add(
+    i32x4.dot_i16x8_s(v128.load(bsums), v128.shuffle<i16>(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3)),
+    i32x4.dot_i16x8_s(v128.load(bsums, 16), v128.shuffle<i16>(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7)),
+  );
+}
+
+/** One Q4_K row · one q8_K token. nsb = cols / 256. */
+export function dotRowQ4_K(w: usize, meta: usize, xq: usize, xd: usize, bsums: usize, nsb: i32): f32 {
+  let total = f32x4.splat(0);
+  for (let sb = 0; sb < nsb; sb++) {
+    const q = w + (<usize>sb << 7);
+    const m = meta + <usize>sb * 20;
+    const packed = v128.load(m + 4);
+    const scales = i16x8.extend_low_i8x16_u(packed), mins = i16x8.extend_high_i8x16_u(packed);
+    const x = xq + (<usize>sb << 8) * X_BYTES;
+    let acc = i32x4.splat(0);
+    let v0 = v128.load(q), v1 = v128.load(q, 16);
+    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x,
+      v128.shuffle<i16>(scales, scales, 0, 0, 0, 0, 0, 0, 0, 0), v128.shuffle<i16>(scales, scales, 1, 1, 1, 1, 1, 1, 1, 1)));
+    v0 = v128.load(q, 32); v1 = v128.load(q, 48);
+    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + 64 * X_BYTES,
+      v128.shuffle<i16>(scales, scales, 2, 2, 2, 2, 2, 2, 2, 2), v128.shuffle<i16>(scales, scales, 3, 3, 3, 3, 3, 3, 3, 3)));
+    v0 = v128.load(q, 64); v1 = v128.load(q, 80);
+    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + 128 * X_BYTES,
+      v128.shuffle<i16>(scales, scales, 4, 4, 4, 4, 4, 4, 4, 4), v128.shuffle<i16>(scales, scales, 5, 5, 5, 5, 5, 5, 5, 5)));
+    v0 = v128.load(q, 96); v1 = v128.load(q, 112);
+    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + 192 * X_BYTES,
+      v128.shuffle<i16>(scales, scales, 6, 6, 6, 6, 6, 6, 6, 6), v128.shuffle<i16>(scales, scales, 7, 7, 7, 7, 7, 7, 7, 7)));
+    const dx = load<f32>(xd + (<usize>sb << 2));
+    const minSum = minsQ4_K(mins, bsums + (<usize>sb << 5));
+    total = f32x4.add(total, f32x4.sub(
+      f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.splat(f16At(m) * dx)),
+      f32x4.mul(f32x4.convert_i32x4_s(minSum), f32x4.splat(f16At(m + 2) * dx)),
+    ));
+  }
+  return sumF32x4(total);
+}
+
+/**
+ * One Q4_K row · four q8_K tokens; writes out[t * outStride] for t < 4.
+ * xStride / dStride / sStride: bytes between consecutive tokens' xq / xd / bsums.
+ */
+export function dotRowQ4_Kx4(
+  w: usize, meta: usize, xq: usize, xd: usize, bsums: usize, nsb: i32,
+  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize,
+): void {
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  for (let sb = 0; sb < nsb; sb++) {
+    const q = w + (<usize>sb << 7);
+    const m = meta + <usize>sb * 20;
+    const packed = v128.load(m + 4);
+    const scales = i16x8.extend_low_i8x16_u(packed), mins = i16x8.extend_high_i8x16_u(packed);
+    const x = xq + (<usize>sb << 8) * X_BYTES;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let c = 0; c < 4; c++) {
+      const v0 = v128.load(q + (<usize>c << 5)), v1 = v128.load(q + (<usize>c << 5), 16);
+      const low0 = nibbleLow(v0), low1 = nibbleLow(v1), high0 = nibbleHigh(v0), high1 = nibbleHigh(v1);
+      // Splat scales 2c and 2c+1: swizzle picks their i16 bytes for every lane.
+      const pick = i16x8.splat(<i16>((c << 2) | (((c << 2) + 1) << 8)));
+      const scaleLow = i8x16.swizzle(scales, pick);
+      const scaleHigh = i8x16.swizzle(scales, i8x16.add(pick, i8x16.splat(2)));
+      const xc = x + (<usize>c << 6) * X_BYTES;
+      a0 = i32x4.add(a0, pairQ4_K(low0, low1, high0, high1, xc, scaleLow, scaleHigh));
+      a1 = i32x4.add(a1, pairQ4_K(low0, low1, high0, high1, xc + xStride, scaleLow, scaleHigh));
+      a2 = i32x4.add(a2, pairQ4_K(low0, low1, high0, high1, xc + 2 * xStride, scaleLow, scaleHigh));
+      a3 = i32x4.add(a3, pairQ4_K(low0, low1, high0, high1, xc + 3 * xStride, scaleLow, scaleHigh));
+    }
+    const d = f16At(m), dmin = f16At(m + 2);
+    const dxs = xd + (<usize>sb << 2), bs = bsums + (<usize>sb << 5);
+    t0 = f32x4.add(t0, finishQ4_K(a0, minsQ4_K(mins, bs), d, dmin, load<f32>(dxs)));
+    t1 = f32x4.add(t1, finishQ4_K(a1, minsQ4_K(mins, bs + sStride), d, dmin, load<f32>(dxs + dStride)));
+    t2 = f32x4.add(t2, finishQ4_K(a2, minsQ4_K(mins, bs + 2 * sStride), d, dmin, load<f32>(dxs + 2 * dStride)));
+    t3 = f32x4.add(t3, finishQ4_K(a3, minsQ4_K(mins, bs + 3 * sStride), d, dmin, load<f32>(dxs + 3 * dStride)));
+  }
+  store<f32>(out, sumF32x4(t0));
+  store<f32>(out + outStride, sumF32x4(t1));
+  store<f32>(out + 2 * outStride, sumF32x4(t2));
+  store<f32>(out + 3 * outStride, sumF32x4(t3));
+}
+
+@inline function finishQ4_K(acc: v128, minSum: v128, d: f32, dmin: f32, dx: f32): v128 {
+  return f32x4.sub(
+    f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.splat(d * dx)),
+    f32x4.mul(f32x4.convert_i32x4_s(minSum), f32x4.splat(dmin * dx)),
+  );
+}
+
+// ---- Q6_K in its GGUF layout: 210-byte super-blocks ql[128], qh[64], scales i8[16], d f16.
+// Half n (128 values) uses ql[64n..], qh[32n..]; for l < 32 the values at 32k + l (k < 4) are
+// low/low/high/high nibbles of ql[l], ql[l+32], ql[l], ql[l+32] with bits 2k..2k+1 of qh[l] on
+// top, minus 32; value (16-value group g = 8n + 2k + l/16) × d × scale_g.
+
+/** The four 16-value groups at (n, l0) of one super-block, unsigned 0..63, in q1..q4 order (k = 0..3). */
+@inline function q6Quarter(a: v128, b: v128, h: v128, k: i32): v128 {
+  const top = i8x16.splat(0x30);
+  if (k == 0) return v128.or(nibbleLow(a), v128.and(i16x8.shl(h, 4), top));
+  if (k == 1) return v128.or(nibbleLow(b), v128.and(i16x8.shl(h, 2), top));
+  if (k == 2) return v128.or(nibbleHigh(a), v128.and(h, top));
+  return v128.or(nibbleHigh(b), v128.and(i16x8.shr_u(h, 2), top));
+}
+
+/** Splat of i16 lane `lane` (0..7) of v, built from a runtime lane index. */
+@inline function splatLane16(v: v128, lane: i32): v128 {
+  return i8x16.swizzle(v, i16x8.splat(<i16>((lane << 1) | (((lane << 1) + 1) << 8))));
+}
+
+/** Σ_g scale_g · (Σ x·q over group g) - 32 Σ_g scale_g · bsum_g for one super-block and one token. */
+@inline function groupsQ6_K(p: usize, x: usize, bsums: usize, scalesLow: v128, scalesHigh: v128): v128 {
+  let acc = i32x4.splat(0);
+  for (let n = 0; n < 2; n++) {
+    const s = n == 0 ? scalesLow : scalesHigh;
+    for (let l0 = 0; l0 < 32; l0 += 16) {
+      const a = v128.load(p + (<usize>(n << 6) + l0)), b = v128.load(p + (<usize>(n << 6) + 32 + l0));
+      const h = v128.load(p + 128 + (<usize>(n << 5) + l0));
+      const is = l0 >> 4;
+      const xb = x + <usize>((n << 7) + l0) * X_BYTES;
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 0), xb), splatLane16(s, is)));
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 1), xb + 32 * X_BYTES), splatLane16(s, is + 2)));
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 2), xb + 64 * X_BYTES), splatLane16(s, is + 4)));
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 3), xb + 96 * X_BYTES), splatLane16(s, is + 6)));
+    }
+  }
+  const offset = i32x4.add(i32x4.dot_i16x8_s(v128.load(bsums), scalesLow), i32x4.dot_i16x8_s(v128.load(bsums, 16), scalesHigh));
+  return i32x4.sub(acc, i32x4.shl(offset, 5));
+}
+
+/** One Q6_K row · one q8_K token. */
+export function dotRowQ6_K(w: usize, xq: usize, xd: usize, bsums: usize, nsb: i32): f32 {
+  let total = f32x4.splat(0);
+  for (let sb = 0; sb < nsb; sb++) {
+    const p = w + <usize>sb * 210;
+    const packed = v128.load(p + 192);
+    const acc = groupsQ6_K(p, xq + (<usize>sb << 8) * X_BYTES, bsums + (<usize>sb << 5), i16x8.extend_low_i8x16_s(packed), i16x8.extend_high_i8x16_s(packed));
+    total = f32x4.add(total, f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.splat(f16At(p + 208) * load<f32>(xd + (<usize>sb << 2)))));
+  }
+  return sumF32x4(total);
+}
+
+/** One Q6_K row · four q8_K tokens (strides as dotRowQ4_Kx4). */
+export function dotRowQ6_Kx4(
+  w: usize, xq: usize, xd: usize, bsums: usize, nsb: i32,
+  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize,
+): void {
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  for (let sb = 0; sb < nsb; sb++) {
+    const p = w + <usize>sb * 210;
+    const packed = v128.load(p + 192);
+    const scalesLow = i16x8.extend_low_i8x16_s(packed), scalesHigh = i16x8.extend_high_i8x16_s(packed);
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    const x = xq + (<usize>sb << 8) * X_BYTES;
+    for (let n = 0; n < 2; n++) {
+      const s = n == 0 ? scalesLow : scalesHigh;
+      for (let l0 = 0; l0 < 32; l0 += 16) {
+        const a = v128.load(p + (<usize>(n << 6) + l0)), b = v128.load(p + (<usize>(n << 6) + 32 + l0));
+        const h = v128.load(p + 128 + (<usize>(n << 5) + l0));
+        const is = l0 >> 4;
+        const xb = x + <usize>((n << 7) + l0) * X_BYTES;
+        for (let k = 0; k < 4; k++) {
+          const q = q6Quarter(a, b, h, k);
+          const scale = splatLane16(s, is + (k << 1));
+          const xk = xb + <usize>(k << 5) * X_BYTES;
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+        }
+      }
+    }
+    const d = f16At(p + 208);
+    const bs = bsums + (<usize>sb << 5), dxs = xd + (<usize>sb << 2);
+    t0 = f32x4.add(t0, finishQ6_K(a0, bs, scalesLow, scalesHigh, d * load<f32>(dxs)));
+    t1 = f32x4.add(t1, finishQ6_K(a1, bs + sStride, scalesLow, scalesHigh, d * load<f32>(dxs + dStride)));
+    t2 = f32x4.add(t2, finishQ6_K(a2, bs + 2 * sStride, scalesLow, scalesHigh, d * load<f32>(dxs + 2 * dStride)));
+    t3 = f32x4.add(t3, finishQ6_K(a3, bs + 3 * sStride, scalesLow, scalesHigh, d * load<f32>(dxs + 3 * dStride)));
+  }
+  store<f32>(out, sumF32x4(t0));
+  store<f32>(out + outStride, sumF32x4(t1));
+  store<f32>(out + 2 * outStride, sumF32x4(t2));
+  store<f32>(out + 3 * outStride, sumF32x4(t3));
+}
+
+@inline function finishQ6_K(acc: v128, bsums: usize, scalesLow: v128, scalesHigh: v128, scale: f32): v128 {
+  const offset = i32x4.add(i32x4.dot_i16x8_s(v128.load(bsums), scalesLow), i32x4.dot_i16x8_s(v128.load(bsums, 16), scalesHigh));
+  return f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(acc, i32x4.shl(offset, 5))), f32x4.splat(scale));
+}
