@@ -23,6 +23,8 @@ export type ChatEvent =
   | {
       readonly type: 'done';
       readonly finishReason: ChatFinishReason;
+      /** The stop sequence that ended generation, if one did (Anthropic's `stop_sequence`). */
+      readonly stopSequence?: string;
       /** null when the answer is only tool calls. */
       readonly content: string | null;
       readonly reasoning: string;
@@ -59,6 +61,7 @@ export class ChatService {
   constructor(
     readonly models: ModelCatalog,
     private readonly newCallId: () => string,
+    private readonly maxQueuedRequests = MAX_QUEUED_REQUESTS_PER_MODEL,
   ) {}
 
   model(id: string): ServedModel {
@@ -118,6 +121,7 @@ export class ChatService {
         yield {
           type: 'done',
           finishReason: final.toolCalls.length > 0 ? 'tool_calls' : event.finishReason,
+          ...(event.stopSequence === undefined ? {} : { stopSequence: event.stopSequence }),
           content: final.content === '' && final.toolCalls.length > 0 ? null : final.content,
           reasoning: final.reasoning,
           toolCalls: final.toolCalls,
@@ -160,7 +164,7 @@ export class ChatService {
 
   private queueFor(model: ServedModel): RequestQueue {
     let queue = this.queues.get(model);
-    if (queue === undefined) this.queues.set(model, (queue = new RequestQueue(MAX_QUEUED_REQUESTS_PER_MODEL)));
+    if (queue === undefined) this.queues.set(model, (queue = new RequestQueue(this.maxQueuedRequests)));
     return queue;
   }
 }

@@ -9,7 +9,7 @@ export interface StreamingDecoder {
 }
 
 export function createStreamingDecoder(tokenBytes: (id: number) => Uint8Array): StreamingDecoder {
-  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   return {
     push(id) {
       // `stream: true` keeps a trailing partial character inside the decoder for the next call.

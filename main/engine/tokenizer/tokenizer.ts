@@ -94,7 +94,7 @@ export class Tokenizer {
 
   /** One token as text; a token holding part of a UTF-8 character shows U+FFFD (use a streaming decoder for output). */
   tokenToPiece(id: number, options: DecodeOptions = {}): string {
-    return new TextDecoder().decode(this.tokenBytes(id, options));
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(this.tokenBytes(id, options));
   }
 
   /** The vocabulary's own spelling of a token (`Ġhello`, `▁hello`, `<|im_end|>`). */
@@ -126,7 +126,7 @@ export class Tokenizer {
       joined.set(part, offset);
       offset += part.length;
     }
-    return new TextDecoder().decode(joined);
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(joined);
   }
 
   /** A decoder for generated tokens that never splits a UTF-8 character across pushes. */

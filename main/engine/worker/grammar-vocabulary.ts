@@ -9,7 +9,7 @@ const indexes = new WeakMap<Tokenizer, TokenIndex>();
 export function grammarVocabulary(tokenizer: Tokenizer): TokenIndex {
   let index = indexes.get(tokenizer);
   if (index === undefined) {
-    const strict = new TextDecoder('utf-8', { fatal: true });
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     const texts: (string | undefined)[] = new Array<string | undefined>(tokenizer.vocabSize);
     for (let id = 0; id < tokenizer.vocabSize; id++) {
       if (tokenizer.isControl(id)) continue;

@@ -26,6 +26,8 @@ export class TokenIndex {
 
 /** Sampling attempts before falling back to scanning the allowed tokens in logit order. */
 const MAX_REJECTIONS = 32;
+/** Allowed-token masks remembered per constraint (a vocabulary-sized byte array each). */
+const MAX_CACHED_MASKS = 64;
 /** Start closing the output when the budget left is this close to the shortest completion. */
 const CLOSING_MARGIN_TOKENS = 3;
 
@@ -41,6 +43,7 @@ export interface ConstrainedPickOptions {
 export class GrammarConstraint {
   private readonly matcher: GrammarMatcher;
   private state: readonly Stack[];
+  private readonly masks = new Map<string, Uint8Array>();
 
   constructor(
     grammar: Grammar,
@@ -90,21 +93,35 @@ export class GrammarConstraint {
     // (every later token writes at least one character).
     const fits = (token: number): boolean => {
       if (endTokens.includes(token)) return this.matcher.canEnd(this.state);
-      const text = this.index.texts[token];
-      if (text === undefined || text === '') return false;
-      const after = this.matcher.advanceText(this.state, text);
-      return after.length > 0 && this.matcher.distanceToEnd(after) <= options.remainingTokens - 1;
+      const after = this.matcher.advanceText(this.state, this.index.texts[token]!);
+      return this.matcher.distanceToEnd(after) <= options.remainingTokens - 1;
     };
+    // Mask what the grammar forbids, then let the request's sampler choose among the rest.
+    const allowed = this.allowedMask(endTokens);
+    for (let token = 0; token < logits.length; token++) if (allowed[token] === 0) logits[token] = -Infinity;
     for (let attempt = 0; attempt < MAX_REJECTIONS; attempt++) {
       const token = options.sample(logits);
-      if (fits(token)) return token;
+      if (allowed[token] === 1 && fits(token)) return token;
       logits[token] = -Infinity;
     }
     let best = -1;
-    for (const token of this.allowedTokens(endTokens)) {
-      if ((best < 0 || logits[token]! > logits[best]!) && fits(token)) best = token;
+    for (let token = 0; token < logits.length; token++) {
+      if (allowed[token] === 1 && (best < 0 || logits[token]! > logits[best]!) && fits(token)) best = token;
     }
     return best >= 0 ? best : this.closest(logits, endTokens);
+  }
+
+  /** allowedTokens as a mask over the vocabulary, remembered per grammar state (states recur, e.g. inside strings). */
+  private allowedMask(endTokens: readonly number[]): Uint8Array {
+    const key = this.state.map((stack) => stack?.key ?? '$').sort().join('|');
+    let mask = this.masks.get(key);
+    if (mask === undefined) {
+      mask = new Uint8Array(this.index.texts.length + endTokens.length);
+      for (const token of this.allowedTokens(endTokens)) mask[token] = 1;
+      if (this.masks.size >= MAX_CACHED_MASKS) this.masks.delete(this.masks.keys().next().value!);
+      this.masks.set(key, mask);
+    }
+    return mask;
   }
 
   /** Every token the grammar allows next (end tokens when complete). */
