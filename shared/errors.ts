@@ -46,7 +46,18 @@ export type ErrorCode =
   | 'MESH_STOPPED'
   | 'PEER_UNREACHABLE'
   | 'PLAN_NO_FIT'
-  | 'JOIN_SECRET_INVALID';
+  | 'JOIN_SECRET_INVALID'
+  // pipeline inference over the mesh
+  | 'PIPELINE_FAILED'
+  | 'SHARD_LOAD_FAILED'
+  // model store (downloads from the hub or a peer)
+  | 'HUB_NOT_FOUND'
+  | 'HUB_UNAUTHORIZED'
+  | 'HUB_UNREACHABLE'
+  | 'DOWNLOAD_HASH_MISMATCH'
+  | 'DOWNLOAD_ABORTED'
+  | 'DISK_FULL'
+  | 'PEER_TRANSFER_FAILED';
 
 export class TesseraError extends Error {
   override readonly name = 'TesseraError';

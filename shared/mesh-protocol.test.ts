@@ -27,7 +27,7 @@ describe('mesh protocol', () => {
   it('round-trips tensor frames with an aligned payload view', () => {
     for (const dtype of ['f32', 'f16'] as const) {
       const data = Uint8Array.from({ length: 3 * 8 * (dtype === 'f32' ? 4 : 2) }, (_, index) => index % 251);
-      const message: MeshMessage = { type: 'tensor', sequenceId: 'seq', position: 9, tokenCount: 3, hiddenSize: 8, dtype, layer: 4, data };
+      const message: MeshMessage = { type: 'tensor', sequenceId: 'seq', position: 9, tokenCount: 3, hiddenSize: 8, dtype, layer: 4, planId: 'p', chunk: 0, chunks: 1, step: 0, data };
       const decoded = decodeMeshMessage(encodeMeshMessage(message));
       assert.equal(decoded.type, 'tensor');
       if (decoded.type !== 'tensor') return;
@@ -38,7 +38,7 @@ describe('mesh protocol', () => {
   });
 
   it('rejects a tensor whose payload does not match its header', () => {
-    const message = { type: 'tensor', sequenceId: 's', position: 0, tokenCount: 2, hiddenSize: 4, dtype: 'f32', layer: 0, data: new Uint8Array(8) } as const;
+    const message = { type: 'tensor', sequenceId: 's', position: 0, tokenCount: 2, hiddenSize: 4, dtype: 'f32', layer: 0, planId: 'p', chunk: 0, chunks: 1, step: 0, data: new Uint8Array(8) } as const;
     assert.throws(() => encodeMeshMessage(message), isFrameError);
     const good = encodeMeshMessage({ ...message, data: new Uint8Array(32) });
     const cut = good.slice(0, good.byteLength - 4);

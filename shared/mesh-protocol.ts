@@ -102,9 +102,68 @@ export const planSchema = z.object({
 });
 export type Plan = z.infer<typeof planSchema>;
 
-export const tensorDtypeSchema = z.enum(['f32', 'f16']);
+/** f32/f16: hidden states; i32: token ids (hiddenSize 1) sent from the head to the first shard. */
+export const tensorDtypeSchema = z.enum(['f32', 'f16', 'i32']);
 export type TensorDtype = z.infer<typeof tensorDtypeSchema>;
-export const TENSOR_DTYPE_BYTES: Record<TensorDtype, number> = { f32: 4, f16: 2 };
+export const TENSOR_DTYPE_BYTES: Record<TensorDtype, number> = { f32: 4, f16: 2, i32: 4 };
+
+/** What a served model is, as its head node tells the other nodes (a subset of the engine's ModelInfo). */
+export const servedModelInfoSchema = z.object({
+  path: z.string().max(4096),
+  name: z.string().max(1024).optional(),
+  architecture: z.string().max(128),
+  layers: z.tuple([count, count]),
+  nLayers: count,
+  dim: count,
+  vocabSize: count,
+  contextLength: count,
+  trainedContextLength: count,
+  isFirst: z.boolean(),
+  isLast: z.boolean(),
+  chatTemplate: z.string().max(256 * 1024).optional(),
+  bosToken: z.string().max(256).optional(),
+  eosToken: z.string().max(256).optional(),
+  backend: z.string().max(128),
+  threads: count,
+  loadMs: finite.nonnegative(),
+});
+export type ServedModelInfo = z.infer<typeof servedModelInfoSchema>;
+
+/**
+ * A generation request forwarded to a model's head node (the engine's WorkerGenerateRequest).
+ * `sampling` and `grammar` are checked by the head's sampler and grammar, which own their shapes.
+ */
+export const remoteGenerateRequestSchema = z.object({
+  prompt: z.string().max(MAX_JSON_MESSAGE_BYTES).optional(),
+  tokens: z.array(count).max(MAX_TOKENS_PER_MESSAGE).optional(),
+  addBos: z.boolean().optional(),
+  sequence: id.optional(),
+  sampling: z.record(z.string(), z.unknown()).optional(),
+  maxTokens: count.optional(),
+  stop: z.array(z.string().max(1024)).max(64).optional(),
+  grammar: z.unknown().optional(),
+  keepControlTokens: z.array(z.string().max(256)).max(64).optional(),
+});
+
+const tokenLogprobsSchema = z.object({
+  text: z.string(),
+  bytes: z.array(count),
+  logprob: finite,
+  top: z.array(z.object({ text: z.string(), bytes: z.array(count), logprob: finite })).max(64),
+});
+
+/** One event of a forwarded generation (the engine's GenerateEvent). */
+export const remoteGenerateEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('token'), token: count, text: z.string(), logprobs: tokenLogprobsSchema.optional() }),
+  z.object({
+    type: z.literal('done'),
+    finishReason: z.enum(['stop', 'length']),
+    stopSequence: z.string().optional(),
+    text: z.string(),
+    usage: z.object({ promptTokens: count, cachedPromptTokens: count, completionTokens: count }),
+    timing: z.object({ prefillMs: finite, decodeMs: finite, prefillTokensPerSecond: finite, decodeTokensPerSecond: finite }),
+  }),
+]);
 
 // ---- JSON messages --------------------------------------------------------------------------
 
@@ -124,7 +183,26 @@ export const meshJsonMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('topology'), links: z.array(meshLinkReportSchema).max(MAX_LIST_LENGTH) }),
   z.object({ type: z.literal('plan'), planId: id, modelId: id, plan: planSchema }),
   /** Asks the receiver to load layers [layerStart, layerEnd) of a model for a plan. */
-  z.object({ type: z.literal('shard-load'), planId: id, modelId: id, layerStart: count, layerEnd: count }),
+  z.object({
+    type: z.literal('shard-load'),
+    planId: id,
+    modelId: id,
+    layerStart: count,
+    layerEnd: count,
+    /** Where the sender has the file; the receiver tries it, then `<its data dir>/models/<modelId>.gguf`. */
+    path: z.string().max(4096).optional(),
+    /** KV cache positions per sequence, so every shard agrees with the head. */
+    contextLength: z.number().int().positive().optional(),
+  }),
+  /** Frees the receiver's shard of a plan (the plan was replaced or its model unloaded). */
+  z.object({ type: z.literal('shard-unload'), planId: id }),
+  /** The sender is the head of a model it serves: any node may forward requests for it there. */
+  z.object({ type: z.literal('model-announce'), modelId: id, planId: id, info: servedModelInfoSchema }),
+  z.object({ type: z.literal('model-withdraw'), modelId: id }),
+  /** Runs a generation on the receiver (the model's head); answered with generate-event or error. */
+  z.object({ type: z.literal('generate'), requestId: id, modelId: id, request: remoteGenerateRequestSchema }),
+  z.object({ type: z.literal('generate-event'), requestId: id, event: remoteGenerateEventSchema }),
+  z.object({ type: z.literal('generate-cancel'), requestId: id }),
   z.object({
     type: z.literal('shard-status'),
     planId: id,
@@ -169,6 +247,13 @@ export const tensorHeaderSchema = z.object({
   dtype: tensorDtypeSchema,
   /** The first layer the receiver is to run on these hidden states. */
   layer: count,
+  /** The plan whose ring this step runs through. */
+  planId: id,
+  /** Sequence numbers of one step's chunks: the head knows a step is complete when the last arrives. */
+  chunk: count,
+  chunks: z.number().int().positive(),
+  /** The head's step counter: an output of an abandoned step is told apart from the current one. */
+  step: count,
 });
 export const probeHeaderSchema = z.object({ type: z.literal('probe'), probeId: id });
 export const binaryHeaderSchema = z.discriminatedUnion('type', [tensorHeaderSchema, probeHeaderSchema]);

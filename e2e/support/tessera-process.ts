@@ -73,7 +73,10 @@ export async function startTessera(options: SpawnOptions & { command?: string; a
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'tessera-e2e-')));
   const port = await freePort();
-  const child = spawnTessera([options.command ?? 'serve', '--port', String(port), '--data-dir', dataDir, ...(options.args ?? [])], options);
+  // Tests must not meet each other on the default mesh port or by LAN discovery.
+  const args = options.args ?? [];
+  const meshDefaults = args.includes('--mesh-port') ? [] : ['--mesh-port', '0', '--no-discovery'];
+  const child = spawnTessera([options.command ?? 'serve', '--port', String(port), '--data-dir', dataDir, ...meshDefaults, ...args], options);
   const done = collect(child, 24 * 60 * 60 * 1000);
   let stdout = '';
   let stderr = '';

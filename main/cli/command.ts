@@ -9,9 +9,11 @@ export interface CommandFlag {
   valueName?: string;
   /** Default shown in help (the command applies it itself). */
   defaultText?: string;
+  /** The flag may be given several times; its value is then a list (`--peer a --peer b`). */
+  multiple?: boolean;
 }
 
-export type FlagValues = Record<string, string | boolean | undefined>;
+export type FlagValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
 /** Where a command writes; tests pass their own to capture output. */
 export interface CliOutput {
@@ -37,8 +39,16 @@ export interface CliCommand {
   run(input: CommandInput): Promise<number>;
 }
 
-/** Reads a string flag (parseArgs gives `string | boolean | undefined`). */
+/** Reads a string flag (parseArgs gives `string | boolean | undefined`); the last one of a repeated flag. */
 export function stringFlag(flags: FlagValues, name: string): string | undefined {
   const value = flags[name];
+  if (Array.isArray(value)) return stringFlag({ [name]: value[value.length - 1] }, name);
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Every value of a repeatable string flag, in order. */
+export function stringListFlag(flags: FlagValues, name: string): string[] {
+  const value = flags[name];
+  const values: unknown[] = Array.isArray(value) ? value : [value];
+  return values.filter((item): item is string => typeof item === 'string');
 }

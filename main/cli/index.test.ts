@@ -56,8 +56,13 @@ test('every command has a description and documented flags', () => {
 
 test('node flags become a NodeConfig with the documented defaults', () => {
   const defaults = nodeConfigFromFlags({}, { TESSERA_HOME: '/srv/t' });
-  assert.deepEqual(defaults, { port: DEFAULT_HTTP_PORT, host: '127.0.0.1', dataDir: '/srv/t', name: undefined });
+  const meshDefaults = { port: 7341, peers: [], discovery: true };
+  assert.deepEqual(defaults, { port: DEFAULT_HTTP_PORT, host: '127.0.0.1', dataDir: '/srv/t', name: undefined, mesh: meshDefaults });
   const given = nodeConfigFromFlags({ port: '0', host: '[::1]', 'data-dir': '/tmp/x', name: ' desk ' }, {});
-  assert.deepEqual(given, { port: 0, host: '::1', dataDir: '/tmp/x', name: 'desk' });
+  assert.deepEqual(given, { port: 0, host: '::1', dataDir: '/tmp/x', name: 'desk', mesh: meshDefaults });
+  const mesh = nodeConfigFromFlags({ 'mesh-port': '0', join: 'abc', peer: ['10.0.0.2:7341', '[::1]:7000'], 'no-discovery': true, 'memory-limit': '512M' }, {});
+  assert.deepEqual(mesh.mesh, { port: 0, peers: ['10.0.0.2:7341', '[::1]:7000'], discovery: false, joinSecret: 'abc', memoryLimitBytes: 512 * 1024 * 1024 });
+  assert.throws(() => nodeConfigFromFlags({ 'memory-limit': 'lots' }, {}), (error) => isTesseraError(error, 'CLI_BAD_ARGUMENT'));
+  assert.throws(() => nodeConfigFromFlags({ peer: ['bad host:99999'] }, {}), (error) => isTesseraError(error, 'CLI_BAD_ARGUMENT'));
   assert.throws(() => nodeConfigFromFlags({ 'data-dir': ' ' }, {}), (error) => isTesseraError(error, 'CLI_BAD_ARGUMENT'));
 });

@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { isTesseraError, TesseraError } from '../../shared/errors.js';
 import { tesseraVersion } from '../node/version.js';
 import type { CliCommand, CliOutput, FlagValues } from './command.js';
+import { modelsCommand } from './models.js';
+import { pullCommand } from './pull.js';
+import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
@@ -12,6 +15,9 @@ export const COMMANDS: Record<string, CliCommand> = {
   start: startCommand,
   serve: serveCommand,
   run: runCommand,
+  pull: pullCommand,
+  models: modelsCommand,
+  rm: rmCommand,
 };
 
 /** Exit codes: 0 done, 1 failed at run time (port in use, data dir), 2 bad command line. */
@@ -49,7 +55,10 @@ export async function runCli(argv: string[], output: CliOutput = consoleOutput):
 
 function parseCommandLine(name: string, command: CliCommand, args: string[]): { flags: FlagValues; positionals: string[] } {
   const options = Object.fromEntries(
-    Object.entries(command.flags).map(([flag, spec]) => [flag, spec.short ? { type: spec.type, short: spec.short } : { type: spec.type }]),
+    Object.entries(command.flags).map(([flag, spec]) => [
+      flag,
+      { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) },
+    ]),
   );
   try {
     const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: command.positionals ?? false });

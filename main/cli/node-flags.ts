@@ -5,7 +5,10 @@ import { DEFAULT_HTTP_PORT, MAX_NODE_NAME_LENGTH } from '../../shared/control.js
 import { TesseraError } from '../../shared/errors.js';
 import { DEFAULT_HTTP_HOST, type NodeConfig } from '../node/config.js';
 import { defaultDataDir, expandHome } from '../node/data-dir.js';
-import { stringFlag, type CommandFlag, type FlagValues } from './command.js';
+import { DEFAULT_MESH_PORT } from '../../shared/mesh-protocol.js';
+import { parsePeerAddress } from '../mesh/peer-address.js';
+import { parseMemorySize } from '../node/kernel-throughput.js';
+import { stringFlag, stringListFlag, type CommandFlag, type FlagValues } from './command.js';
 
 export const NODE_FLAGS: Record<string, CommandFlag> = {
   port: { type: 'string', short: 'p', valueName: '<port>', defaultText: String(DEFAULT_HTTP_PORT), description: 'HTTP port for the UI, control API (/api) and OpenAI API (/v1); 0 picks a free one' },
@@ -17,6 +20,11 @@ export const NODE_FLAGS: Record<string, CommandFlag> = {
   cors: { type: 'string', valueName: '<origins>', defaultText: 'off', description: 'comma-separated origins the OpenAI API allows by CORS, or *' },
   threads: { type: 'string', short: 't', valueName: '<n>', defaultText: 'one per core', description: 'compute threads per loaded model' },
   'ctx-size': { type: 'string', short: 'c', valueName: '<tokens>', defaultText: 'the model\'s, at most 4096', description: 'context length (KV cache positions) per conversation' },
+  'mesh-port': { type: 'string', valueName: '<port>', defaultText: String(DEFAULT_MESH_PORT), description: 'port of the mesh other nodes connect to (on the LAN); 0 picks a free one' },
+  join: { type: 'string', valueName: '<secret>', defaultText: 'the stored one, or a new one', description: 'join secret of the cluster to join (printed by the first node)' },
+  peer: { type: 'string', multiple: true, valueName: '<host:port>', description: 'a node to connect to where discovery cannot see it (repeatable)' },
+  'no-discovery': { type: 'boolean', description: 'do not find or announce nodes on the LAN (mDNS); use --peer' },
+  'memory-limit': { type: 'string', valueName: '<size>', defaultText: 'free memory', description: 'most memory this node offers the cluster, e.g. 4G or 512M' },
 };
 
 export function nodeConfigFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = process.env): NodeConfig {
@@ -31,7 +39,39 @@ export function nodeConfigFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = 
     ...optional('corsOrigins', corsOrigins(stringFlag(flags, 'cors'))),
     ...optional('threads', positiveInteger(stringFlag(flags, 'threads'), '--threads', 256)),
     ...optional('contextLength', positiveInteger(stringFlag(flags, 'ctx-size'), '--ctx-size', 1 << 20)),
+    mesh: meshConfig(flags),
   };
+}
+
+function meshConfig(flags: FlagValues): NonNullable<NodeConfig['mesh']> {
+  const portText = stringFlag(flags, 'mesh-port');
+  const peers = stringListFlag(flags, 'peer').map((address) => {
+    parsePeerAddress(address); // throws CLI_BAD_ARGUMENT with the reason
+    return address.trim();
+  });
+  const join = stringFlag(flags, 'join');
+  const limitText = stringFlag(flags, 'memory-limit');
+  const memoryLimitBytes = limitText === undefined ? undefined : parseMemorySize(limitText);
+  if (limitText !== undefined && memoryLimitBytes === undefined) {
+    throw new TesseraError('CLI_BAD_ARGUMENT', `--memory-limit takes a size like 4G, 512M or 1048576, got "${limitText}"`);
+  }
+  // Electron's lenient parse reads every flag as a string: any value there means "given".
+  const noDiscovery = flags['no-discovery'] !== undefined && flags['no-discovery'] !== false;
+  return {
+    port: portText === undefined ? DEFAULT_MESH_PORT : parseMeshPort(portText),
+    peers,
+    discovery: !noDiscovery,
+    ...optional('joinSecret', join === undefined ? undefined : nonEmpty(join, '--join')),
+    ...optional('memoryLimitBytes', memoryLimitBytes),
+  };
+}
+
+function parseMeshPort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text.trim()) || port > 65535) {
+    throw new TesseraError('CLI_BAD_ARGUMENT', `--mesh-port must be a whole number from 0 to 65535, got "${text}"`);
+  }
+  return port;
 }
 
 /** `{ [key]: value }` when value is defined, else `{}` (keeps absent options absent). */

@@ -28,6 +28,11 @@ function printAddresses(node: TesseraNode, output: CliOutput): void {
   output.out(`  Control API: ${node.url}/api`);
   output.out(`  OpenAI API:  ${node.openAiUrl}`);
   output.out(`  Data dir:    ${node.config.dataDir}`);
+  if (node.cluster !== undefined) {
+    const mesh = node.cluster.mesh;
+    output.out(`  Mesh:        port ${mesh.port} (node ${mesh.nodeId})`);
+    if (mesh.joinSecretCreated) output.out(`  Join secret: ${mesh.joinSecret}  (new: give it to other nodes with --join)`);
+  }
   for (const model of node.models.list()) {
     const info = model.engine.info;
     output.out(`  Model:       ${model.id} (${info.architecture}, ${info.nLayers} layers, context ${info.contextLength}, ${info.backend} × ${info.threads} threads)`);

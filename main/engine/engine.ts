@@ -13,6 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import { TesseraError, type ErrorCode } from '../../shared/errors.js';
 import { spawnWorker, workerEntry } from './worker/spawn.js';
 import type {
+  EmbeddingResult,
   EngineReply,
   EngineRequest,
   ForwardOutput,
@@ -161,6 +162,11 @@ export class Engine {
 
   async detokenize(tokens: readonly number[], options: { special?: boolean } = {}): Promise<string> {
     return (await this.request({ type: 'detokenize', id: 0, tokens, ...options })) as string;
+  }
+
+  /** Pooled embeddings, one per input (`info.pooling` must be set); see worker/embedding.ts. */
+  async embed(inputs: readonly (string | readonly number[])[]): Promise<EmbeddingResult> {
+    return (await this.request({ type: 'embed', id: 0, inputs })) as EmbeddingResult;
   }
 
   /** Frees a sequence's KV cache. */

@@ -148,7 +148,7 @@ describe('mesh over loopback', () => {
     const hidden = Float32Array.from({ length: 300 * 1024 }, (_, index) => Math.sin(index));
     const tensor = messageFrom(b, a.nodeId, 'tensor');
     a.send(b.nodeId, {
-      type: 'tensor', sequenceId: 'seq-1', position: 5, tokenCount: 300, hiddenSize: 1024, dtype: 'f32', layer: 12,
+      type: 'tensor', sequenceId: 'seq-1', position: 5, tokenCount: 300, hiddenSize: 1024, dtype: 'f32', layer: 12, planId: 'plan-1', chunk: 0, chunks: 1, step: 0,
       data: new Uint8Array(hidden.buffer),
     });
     const received = (await tensor).message;

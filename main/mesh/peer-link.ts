@@ -243,6 +243,12 @@ export class PeerLink {
       case 'topology':
       case 'plan':
       case 'shard-load':
+      case 'shard-unload':
+      case 'model-announce':
+      case 'model-withdraw':
+      case 'generate':
+      case 'generate-event':
+      case 'generate-cancel':
       case 'shard-status':
       case 'tokens':
       case 'error':

@@ -144,3 +144,20 @@ describe('plan', () => {
     assert.deepEqual(result.excludedNodeIds, ['unmeasured']);
   });
 });
+
+describe('plan with a fixed head', () => {
+  it('puts the asked-for node last (it samples), even when another head would be faster', () => {
+    const devices = [device('big', 64, 40e9), device('small', 8, 10e9)];
+    const free = plan(devices, fullMesh(devices), model, NO_HEADROOM);
+    assert.equal(free.headNodeId, 'big');
+    const fixed = plan(devices, fullMesh(devices), model, { ...NO_HEADROOM, headNodeId: 'small' });
+    assert.equal(fixed.headNodeId, 'small');
+    assert.equal(fixed.shards[fixed.shards.length - 1]!.nodeId, 'small');
+    assert.equal(fixed.shards.reduce((sum, shard) => sum + shard.layerEnd - shard.layerStart, 0), model.layerCount);
+  });
+
+  it('throws PLAN_NO_FIT when the head cannot hold its part', () => {
+    const devices = [device('big', 64, 40e9), device('tiny', 1, 10e9)];
+    assert.throws(() => plan(devices, fullMesh(devices), model, { ...NO_HEADROOM, headNodeId: 'tiny' }), (error) => isTesseraError(error, 'PLAN_NO_FIT'));
+  });
+});

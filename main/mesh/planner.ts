@@ -61,6 +61,8 @@ export interface PlannerOptions {
   headroomFraction?: number;
   headroomBytes?: number;
   maxNodes?: number;
+  /** Only rings whose head (last shard, which samples) is this node: the node that serves the model. */
+  headNodeId?: string;
 }
 
 export const PLAN_HEADROOM_FRACTION = 0.1;
@@ -97,7 +99,7 @@ export function plan(devices: PlannerDevice[], links: PlannerLink[], model: Plan
   const candidates = [...devices]
     .filter((device) => device.weightBytesPerSecond > 0 && Number.isFinite(device.weightBytesPerSecond))
     .map((device) => ({ device, usable: usableMemoryBytes(device, options), secondsPerLayer: model.bytesPerLayer / device.weightBytesPerSecond }))
-    .sort((a, b) => b.usable - a.usable || compareIds(a.device.id, b.device.id))
+    .sort((a, b) => Number(b.device.id === options.headNodeId) - Number(a.device.id === options.headNodeId) || b.usable - a.usable || compareIds(a.device.id, b.device.id))
     .slice(0, maxNodes)
     .sort((a, b) => compareIds(a.device.id, b.device.id));
 
@@ -107,6 +109,7 @@ export function plan(devices: PlannerDevice[], links: PlannerLink[], model: Plan
   for (let mask = 1; mask < 1 << count; mask++) {
     const members = candidates.filter((_, index) => mask & (1 << index));
     for (const head of members) {
+      if (options.headNodeId !== undefined && head.device.id !== options.headNodeId) continue;
       const layers = splitLayers(members, head, model, perLayerBytes);
       if (!layers) continue;
       let compute = (model.outputComputeBytes ?? 0) / head.device.weightBytesPerSecond;

@@ -33,6 +33,23 @@ export interface NodeConfig {
   threads?: number;
   /** Positions each conversation's KV cache holds (default: the model's, capped). */
   contextLength?: number;
+  /** The mesh (main/node/cluster.ts); absent: the node runs alone with no mesh server. */
+  mesh?: NodeMeshConfig;
+}
+
+export interface NodeMeshConfig {
+  /** LAN-facing mesh port (DEFAULT_MESH_PORT 7341); 0 picks a free one. */
+  port?: number;
+  /** Address the mesh binds (default 0.0.0.0). */
+  host?: string;
+  /** The cluster's join secret; the stored one (or a new one) when absent. */
+  joinSecret?: string;
+  /** Manual peers, `host:port`. */
+  peers?: string[];
+  /** mDNS discovery (default on). */
+  discovery?: boolean;
+  /** Caps the memory this node offers the cluster, bytes. */
+  memoryLimitBytes?: number;
 }
 
 export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {

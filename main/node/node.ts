@@ -6,6 +6,11 @@ import { hostname } from 'node:os';
 import { OPENAI_API_PREFIX, TOKEN_QUERY_PARAMETER, type ControlEvent, type NodeInfo } from '../../shared/control.js';
 import { ControlRouter } from '../api/control-router.js';
 import { nodeRoutes } from '../api/control/node-routes.js';
+import { modelsRoutes } from '../api/control/models-routes.js';
+import { downloadsRoutes } from '../api/control/downloads-routes.js';
+import { DownloadManager, hubSettingsFromEnv, ModelStore, modelsDirOf } from '../models/index.js';
+import { RequestLog, requestsRoutes } from '../api/control/requests-routes.js';
+import { join } from 'node:path';
 import { HttpServer } from '../api/server.js';
 import { StaticFilesRouter } from '../api/static-files.js';
 import { HealthRouter } from '../api/health-router.js';
@@ -13,6 +18,8 @@ import { ChatService } from '../api/chat/chat-service.js';
 import { OpenAIRouter } from '../api/openai/router.js';
 import { randomBytes } from 'node:crypto';
 import { ServedModels } from './served-models.js';
+import { Cluster, MODEL_LOAD_PEER_WAIT_MS } from './cluster.js';
+import { clusterRoutes } from '../api/control/cluster-routes.js';
 import { defaultUiDir, type NodeConfig } from './config.js';
 import { prepareDataDir } from './data-dir.js';
 import { DeviceSampler } from './device.js';
@@ -35,6 +42,8 @@ export interface TesseraNode {
   readonly openAiUrl: string;
   /** The models served through the APIs. */
   readonly models: ServedModels;
+  /** The mesh side of the node, when it runs one (config.mesh). */
+  readonly cluster: Cluster | undefined;
   info(): NodeInfo;
   rename(name: string): Promise<NodeInfo>;
   subscribe(listener: (event: ControlEvent) => void): Unsubscribe;
@@ -65,27 +74,86 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     ...(config.threads === undefined ? {} : { threads: config.threads }),
     ...(config.contextLength === undefined ? {} : { contextLength: config.contextLength }),
   });
+  const cluster =
+    config.mesh === undefined
+      ? undefined
+      : await Cluster.start({
+          dataDir: config.dataDir,
+          name: identity.name,
+          ...config.mesh,
+          discovery: config.mesh.discovery ?? true,
+          ...(config.threads === undefined ? {} : { threads: config.threads }),
+          ...(config.contextLength === undefined ? {} : { contextLength: config.contextLength }),
+          publish: (event) => events.publish(event),
+        });
+  cluster?.attach(models);
   const chat = new ChatService(models, () => `call_${randomBytes(12).toString('base64url')}`);
 
   const http = new HttpServer({ host: config.host, port: config.port });
-  http.mount(OPENAI_API_PREFIX, new OpenAIRouter(chat, { ...(config.apiKey ? { apiKey: config.apiKey } : {}), corsOrigins: config.corsOrigins ?? [] }));
+  const requestLog = new RequestLog((event) => events.publish(event));
+  const downloads = new DownloadManager({
+    store: new ModelStore(modelsDirOf(config.dataDir)),
+    nodeId: identity.id,
+    hub: () => hubSettingsFromEnv(),
+    publish: (download) => {
+      events.publish({ type: 'download', download });
+      if (download.state === 'done') events.publish({ type: 'models' });
+    },
+  });
+  http.mount(
+    OPENAI_API_PREFIX,
+    new OpenAIRouter(chat, { ...(config.apiKey ? { apiKey: config.apiKey } : {}), corsOrigins: config.corsOrigins ?? [], onRequest: (record) => requestLog.add(record) }),
+  );
   http.mount('/health', new HealthRouter(() => models.list().map((model) => model.id)));
   http.mount(
     '/api',
-    new ControlRouter([nodeRoutes({ nodeInfo: info, renameNode: rename })], {
-      token,
-      hostCheck: http.hostCheck,
-      hello: () => ({ type: 'hello', node: info() }),
-      subscribe: (listener) => events.subscribe(listener),
-    }),
+    new ControlRouter(
+      [
+        nodeRoutes({ nodeInfo: info, renameNode: rename }),
+        ...(cluster === undefined
+          ? []
+          : [
+              clusterRoutes({
+                view: () => cluster.view(),
+                planPreview: (path, contextLength) => cluster.planPreview(path, contextLength),
+                addPeer: (address) => cluster.mesh.addPeer(address),
+                removePeer: (address) => cluster.mesh.removePeer(address),
+                setMemoryLimit: (bytes) => cluster.setMemoryLimit(bytes),
+                joinSecret: () => cluster.mesh.joinSecret,
+              }),
+            ]),
+        modelsRoutes({ modelsDir: join(config.dataDir, 'models'), models, publish: (event) => events.publish(event) }),
+        downloadsRoutes({
+          memoryBytes: () => sampler.latest.memory.totalBytes,
+          list: () => downloads.list(),
+          start: (request) => downloads.start(request),
+          cancel: (id) => downloads.cancel(id),
+        }),
+        requestsRoutes({
+          log: requestLog,
+          serverInfo: () => ({ openAiBaseUrl: `${http.url}${OPENAI_API_PREFIX}`, apiKeyRequired: Boolean(config.apiKey), apiKey: config.apiKey || null }),
+        }),
+      ],
+      {
+        token,
+        hostCheck: http.hostCheck,
+        hello: () => ({ type: 'hello', node: info() }),
+        subscribe: (listener) => events.subscribe(listener),
+      },
+    ),
   );
   http.mount('/', new StaticFilesRouter(config.uiDir ?? defaultUiDir()));
   await http.listen();
   try {
-    if (config.model !== undefined) await models.load(config.model);
+    if (config.model !== undefined) {
+      // Peers named on the command line get a moment to connect, so the model plans over them.
+      await cluster?.waitForPeers(config.mesh?.peers?.length ?? 0, MODEL_LOAD_PEER_WAIT_MS);
+      await models.load(config.model);
+    }
   } catch (error) {
     await http.close();
     await models.closeAll();
+    await cluster?.stop();
     throw error;
   }
   sampler.start();
@@ -100,14 +168,17 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     uiUrl: `${url}/?${TOKEN_QUERY_PARAMETER}=${encodeURIComponent(token)}`,
     openAiUrl: `${url}${OPENAI_API_PREFIX}`,
     models,
+    cluster,
     info,
     rename,
     subscribe: (listener) => events.subscribe(listener),
     stop: () => {
       stopping ??= (async () => {
         sampler.stop();
+        await downloads.stopAll();
         await http.close();
         await models.closeAll();
+        await cluster?.stop();
       })();
       return stopping;
     },

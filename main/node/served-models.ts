@@ -10,7 +10,26 @@ export class ServedModels implements ModelCatalog {
   private readonly models = new Map<string, ServedModel>();
   private readonly loading = new Map<string, Promise<ServedModel>>();
 
+  /** Loads a model for serving; the cluster replaces it to plan models over the mesh. */
+  #loader: (options: EngineLoadOptions & { id: string }) => Promise<ServedModel> = loadServedModel;
+
   constructor(private readonly defaults: Omit<EngineLoadOptions, 'path'> = {}) {}
+
+  setLoader(loader: (options: EngineLoadOptions & { id: string }) => Promise<ServedModel>): void {
+    this.#loader = loader;
+  }
+
+  /** Serves a model whose engine lives elsewhere (another node's); replaces one of the same id that does too. */
+  addRemote(model: ServedModel): void {
+    const existing = this.models.get(model.id);
+    if (existing !== undefined && existing.headNodeId === undefined) return; // a local model wins
+    this.models.set(model.id, model);
+  }
+
+  /** Stops serving a model another node ran (it left or withdrew it). */
+  removeRemote(id: string, headNodeId: string): void {
+    if (this.models.get(id)?.headNodeId === headNodeId) this.models.delete(id);
+  }
 
   get(id: string): ServedModel | undefined {
     return this.models.get(id);
@@ -23,10 +42,10 @@ export class ServedModels implements ModelCatalog {
   /** Loads a GGUF file; its id is the file name without `.gguf`. Loading the same id twice is refused. */
   async load(path: string, options: Omit<EngineLoadOptions, 'path'> = {}): Promise<ServedModel> {
     const id = modelIdFromPath(path);
-    if (this.models.has(id) || this.loading.has(id)) {
+    if ((this.models.has(id) && this.models.get(id)!.headNodeId === undefined) || this.loading.has(id)) {
       throw new TesseraError('REQUEST_INVALID', `a model with id "${id}" is already loaded`);
     }
-    const pending = loadServedModel({ ...this.defaults, ...options, path, id });
+    const pending = this.#loader({ ...this.defaults, ...options, path, id });
     this.loading.set(id, pending);
     try {
       const model = await pending;

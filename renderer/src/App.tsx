@@ -1,41 +1,86 @@
 // The shell: a nav of pages on the left, the chosen page on the right, the node's state on top.
-// Pages to come (Devices, Shards, Chat, Models, Server) are one entry each in PAGES.
-import { useState, type ReactNode } from 'react';
+// The page is kept in the address's hash (#/chat), so a reload stays where the user was.
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { NodeInfo } from '../../shared/control.js';
 import type { ControlClient, EventsStatus } from './control-client.js';
-import { ThisDevicePage } from './pages/ThisDevicePage.js';
+import { EventHub } from './event-hub.js';
+import { ChatPage } from './pages/ChatPage.js';
+import { DevicesPage } from './pages/DevicesPage.js';
+import { ModelsPage } from './pages/ModelsPage.js';
+import { ServerPage } from './pages/ServerPage.js';
+import { ShardsPage } from './pages/ShardsPage.js';
 import { useNode } from './use-node.js';
+
+/** What every page gets: the node as it is now, the client for its API, and its live events. */
+export interface PageProps {
+  node: NodeInfo;
+  client: ControlClient;
+  hub: EventHub;
+}
 
 interface Page {
   id: string;
   title: string;
-  render: (node: NodeInfo) => ReactNode;
+  icon: string;
+  render: (props: PageProps) => ReactNode;
 }
 
-const PAGES: Page[] = [{ id: 'device', title: 'This device', render: (node) => <ThisDevicePage node={node} /> }];
+const PAGES: Page[] = [
+  { id: 'devices', title: 'Devices', icon: '◎', render: (props) => <DevicesPage {...props} /> },
+  { id: 'shards', title: 'Shards', icon: '▤', render: (props) => <ShardsPage {...props} /> },
+  { id: 'chat', title: 'Chat', icon: '✎', render: (props) => <ChatPage {...props} /> },
+  { id: 'models', title: 'Models', icon: '◆', render: (props) => <ModelsPage {...props} /> },
+  { id: 'server', title: 'Server', icon: '⇄', render: (props) => <ServerPage {...props} /> },
+];
+
+function pageFromHash(): Page {
+  const id = window.location.hash.replace(/^#\/?/, '');
+  return PAGES.find((page) => page.id === id) ?? PAGES[0]!;
+}
 
 export function App({ client }: { client: ControlClient | undefined }) {
-  const state = useNode(client);
-  const [pageId, setPageId] = useState(PAGES[0]!.id);
-  const page = PAGES.find((candidate) => candidate.id === pageId) ?? PAGES[0]!;
+  const hub = useMemo(() => new EventHub(), []);
+  const state = useNode(client, hub);
+  const [page, setPage] = useState(pageFromHash);
+
+  useEffect(() => {
+    const onHashChange = () => setPage(pageFromHash());
+    window.addEventListener('hashchange', onHashChange);
+    return () => window.removeEventListener('hashchange', onHashChange);
+  }, []);
+  useEffect(() => {
+    document.title = `${page.title} · Tessera`;
+  }, [page]);
 
   return (
     <div className="shell">
       <nav className="nav" aria-label="Pages">
-        <div className="brand">Tessera</div>
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          Tessera
+        </div>
         {PAGES.map((candidate) => (
-          <button
+          <a
             key={candidate.id}
-            type="button"
+            href={`#/${candidate.id}`}
             className={candidate.id === page.id ? 'nav-item active' : 'nav-item'}
             aria-current={candidate.id === page.id ? 'page' : undefined}
-            onClick={() => setPageId(candidate.id)}
+            data-testid={`nav-${candidate.id}`}
           >
+            <span className="nav-icon" aria-hidden="true">
+              {candidate.icon}
+            </span>
             {candidate.title}
-          </button>
+          </a>
         ))}
+        {state.phase === 'ready' && (
+          <div className="nav-foot">
+            <span className="muted">{state.node.name}</span>
+            <span className="muted small-text">v{state.node.version}</span>
+          </div>
+        )}
       </nav>
-      <main className="content">
+      <main className="content" data-page={page.id}>
         <header className="topbar">
           <h1>{page.title}</h1>
           {state.phase === 'ready' && <LiveBadge status={state.events} />}
@@ -52,7 +97,7 @@ export function App({ client }: { client: ControlClient | undefined }) {
             Cannot reach the node: {state.message}
           </p>
         )}
-        {state.phase === 'ready' && page.render(state.node)}
+        {state.phase === 'ready' && client && page.render({ node: state.node, client, hub })}
       </main>
     </div>
   );
@@ -62,7 +107,7 @@ const STATUS_TEXT: Record<EventsStatus, string> = { connecting: 'Connecting…',
 
 function LiveBadge({ status }: { status: EventsStatus }) {
   return (
-    <span className={`badge ${status}`} data-testid="events-status" data-status={status}>
+    <span className={`badge ${status}`} data-testid="events-status" data-status={status} role="status">
       {STATUS_TEXT[status]}
     </span>
   );

@@ -2,14 +2,25 @@
 // (reconnecting with a growing delay when the node goes away and comes back).
 import {
   CONTROL_EVENTS_PATH,
+  CONTROL_MODELS_PATH,
   CONTROL_NODE_PATH,
+  CONTROL_REQUESTS_PATH,
+  CONTROL_SERVER_PATH,
   TOKEN_AUTH_SCHEME,
   TOKEN_QUERY_PARAMETER,
   decodeControlEvent,
+  localModelSchema,
+  modelsStateSchema,
   nodeInfoSchema,
+  requestLogEntrySchema,
+  serverInfoSchema,
   type ApiErrorBody,
   type ControlEvent,
+  type LocalModel,
+  type ModelsState,
   type NodeInfo,
+  type RequestLogEntry,
+  type ServerInfo,
 } from '../../shared/control.js';
 
 const RECONNECT_FIRST_DELAY_MS = 500;
@@ -36,6 +47,40 @@ export class ControlClient {
 
   async renameNode(name: string): Promise<NodeInfo> {
     return nodeInfoSchema.parse(await this.#request('PATCH', CONTROL_NODE_PATH, { name }));
+  }
+
+  async getModels(): Promise<ModelsState> {
+    return modelsStateSchema.parse(await this.#request('GET', CONTROL_MODELS_PATH));
+  }
+
+  async loadModel(path: string): Promise<void> {
+    await this.#request('POST', `${CONTROL_MODELS_PATH}/load`, { path });
+  }
+
+  async unloadModel(id: string): Promise<void> {
+    await this.#request('POST', `${CONTROL_MODELS_PATH}/unload`, { id });
+  }
+
+  async importModel(path: string): Promise<LocalModel> {
+    return localModelSchema.parse(await this.#request('POST', `${CONTROL_MODELS_PATH}/import`, { path }));
+  }
+
+  async deleteModel(file: string): Promise<void> {
+    await this.#request('DELETE', `${CONTROL_MODELS_PATH}/${encodeURIComponent(file)}`);
+  }
+
+  async getServer(): Promise<ServerInfo> {
+    return serverInfoSchema.parse(await this.#request('GET', CONTROL_SERVER_PATH));
+  }
+
+  async getRequests(): Promise<RequestLogEntry[]> {
+    const body = (await this.#request('GET', CONTROL_REQUESTS_PATH)) as { requests: unknown[] };
+    return body.requests.map((entry) => requestLogEntrySchema.parse(entry));
+  }
+
+  /** Any other control route (features whose shapes the page checks itself). */
+  async call(method: 'GET' | 'POST' | 'DELETE' | 'PATCH', path: string, body?: unknown): Promise<unknown> {
+    return this.#request(method, path, body);
   }
 
   /** Streams events until the returned function is called. */

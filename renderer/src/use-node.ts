@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { ControlEvent, NodeInfo } from '../../shared/control.js';
 import { ControlApiError, type ControlClient, type EventsStatus } from './control-client.js';
+import type { EventHub } from './event-hub.js';
 import { forgetToken } from './token.js';
 
 export type NodeState =
@@ -18,6 +19,11 @@ export function applyEvent(node: NodeInfo, event: ControlEvent): NodeInfo {
       return event.node;
     case 'device':
       return { ...node, device: event.device };
+    case 'request':
+    case 'models':
+    case 'cluster':
+    case 'download':
+      return node; // for the pages that listen (see event-hub.ts)
     default: {
       const unhandled: never = event;
       return unhandled;
@@ -25,7 +31,7 @@ export function applyEvent(node: NodeInfo, event: ControlEvent): NodeInfo {
   }
 }
 
-export function useNode(client: ControlClient | undefined): NodeState {
+export function useNode(client: ControlClient | undefined, hub?: EventHub): NodeState {
   const [state, setState] = useState<NodeState>(client ? { phase: 'loading' } : { phase: 'unauthorized' });
 
   useEffect(() => {
@@ -38,7 +44,10 @@ export function useNode(client: ControlClient | undefined): NodeState {
         if (cancelled) return;
         setState({ phase: 'ready', node, events: 'connecting' });
         unsubscribe = client.subscribe(
-          (event) => setState((previous) => (previous.phase === 'ready' ? { ...previous, node: applyEvent(previous.node, event) } : previous)),
+          (event) => {
+            hub?.emit(event);
+            setState((previous) => (previous.phase === 'ready' ? { ...previous, node: applyEvent(previous.node, event) } : previous));
+          },
           (events) => setState((previous) => (previous.phase === 'ready' ? { ...previous, events } : previous)),
         );
       })
@@ -55,7 +64,7 @@ export function useNode(client: ControlClient | undefined): NodeState {
       cancelled = true;
       unsubscribe?.();
     };
-  }, [client]);
+  }, [client, hub]);
 
   return state;
 }

@@ -1,6 +1,7 @@
 // The OpenAI contract at the wire: raw SSE transcripts checked field by field, legacy fields,
 // text completions, queueing, cancellation, prefix reuse, and a fuzz of bad and odd requests.
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- raw wire JSON, checked field by field */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApiServer, type TestApiServer } from './test-server.fixture.js';
@@ -185,7 +186,7 @@ test('fuzz: malformed and odd requests always get a well-formed answer, and the 
   let seed = 12345;
   const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const values: unknown[] = [null, true, 0, -1, 1e309, 'x', '', [], {}, [{}], { role: 'user' }, 'qwen3-tiny', 2.5, '\u0000', { type: 'function' }];
+  const values: unknown[] = [null, true, 0, -1, 1.7976931348623157e308, 'x', '', [], {}, [{}], { role: 'user' }, 'qwen3-tiny', 2.5, '\u0000', { type: 'function' }];
   const keys = ['model', 'messages', 'tools', 'tool_choice', 'stream', 'max_tokens', 'temperature', 'stop', 'n', 'response_format', 'logprobs', 'top_logprobs', 'seed', 'functions'];
   const base = () => ({ model: 'qwen3-tiny', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 });
   // Mostly broken bodies (cheap: refused before the engine), some valid-but-odd ones that run it.

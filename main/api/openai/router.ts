@@ -9,8 +9,11 @@ import { asTesseraError } from '../errors.js';
 import type { RequestContext, Router } from '../router.js';
 import type { ChatService } from '../chat/chat-service.js';
 import type { ServedModel } from '../chat/served-model.js';
+import type { RequestLogEntry } from '../../../shared/control.js';
 import { handleChatCompletions } from './chat-completions.js';
 import { handleCompletions } from './completions.js';
+import { handleEmbeddings } from './embeddings.js';
+import { handleResponses } from './responses.js';
 import { openAIErrorBody, openAIStatus } from './errors.js';
 
 /** Largest request body the OpenAI API reads (bytes): long conversations with tool results fit. */
@@ -23,6 +26,16 @@ export interface OpenAIRouterOptions {
   readonly apiKey?: string;
   /** Origins allowed by CORS ('*' for any); none by default. */
   readonly corsOrigins?: readonly string[];
+  /** Told about every finished request (the control API's request log). */
+  readonly onRequest?: (record: Omit<RequestLogEntry, 'id'>) => void;
+}
+
+/** What a request's handler revealed about it, for the request log. */
+interface RequestFacts {
+  model: string | null;
+  stream: boolean;
+  promptTokens: number | null;
+  completionTokens: number | null;
 }
 
 type Handler = (
@@ -36,6 +49,8 @@ type Handler = (
 const POST_ROUTES: Readonly<Record<string, Handler>> = {
   '/v1/chat/completions': handleChatCompletions,
   '/v1/completions': handleCompletions,
+  '/v1/responses': handleResponses,
+  '/v1/embeddings': handleEmbeddings,
 };
 
 export class OpenAIRouter implements Router {
@@ -49,10 +64,13 @@ export class OpenAIRouter implements Router {
   async handleRequest(request: IncomingMessage, response: ServerResponse, context: RequestContext): Promise<void> {
     const controller = new AbortController();
     this.inFlight.add(controller);
+    const startedAt = Date.now();
+    const facts: RequestFacts = { model: null, stream: false, promptTokens: null, completionTokens: null };
     // The client went away before we finished: stop generating for it.
     response.once('close', () => {
       if (!response.writableFinished) controller.abort();
       this.inFlight.delete(controller);
+      if (request.method !== 'OPTIONS') this.options.onRequest?.({ at: startedAt, method: request.method ?? '', path: context.url.pathname, ...facts, durationMs: Date.now() - startedAt, status: response.statusCode });
     });
     try {
       this.applyCors(request, response);
@@ -61,7 +79,7 @@ export class OpenAIRouter implements Router {
         return;
       }
       this.checkApiKey(request);
-      await this.route(request, response, context, controller.signal);
+      await this.route(request, response, context, controller.signal, facts);
     } catch (error) {
       this.sendError(response, asTesseraError(error));
     }
@@ -71,13 +89,16 @@ export class OpenAIRouter implements Router {
     for (const controller of this.inFlight) controller.abort();
   }
 
-  private async route(request: IncomingMessage, response: ServerResponse, context: RequestContext, signal: AbortSignal): Promise<void> {
+  private async route(request: IncomingMessage, response: ServerResponse, context: RequestContext, signal: AbortSignal, facts: RequestFacts): Promise<void> {
     const path = context.url.pathname.replace(/\/+$/, '');
     const handler = POST_ROUTES[path];
     if (handler !== undefined) {
       if (request.method !== 'POST') throw new TesseraError('METHOD_NOT_ALLOWED', `${path} takes POST`);
       const json = await readJsonBody(request, MAX_OPENAI_REQUEST_BODY_BYTES);
-      await handler(this.service, json, request, response, signal);
+      const body = (typeof json === 'object' && json !== null ? json : {}) as { model?: unknown; stream?: unknown };
+      facts.model = typeof body.model === 'string' ? body.model : null;
+      facts.stream = body.stream === true;
+      await handler(this.options.onRequest === undefined ? this.service : countingUsage(this.service, facts), json, request, response, signal);
       return;
     }
     if (request.method !== 'GET') throw new TesseraError('NOT_FOUND', `No route for ${request.method} ${path}`);
@@ -124,6 +145,24 @@ export class OpenAIRouter implements Router {
     response.writeHead(openAIStatus(error), headers);
     response.end(text);
   }
+}
+
+/** The same service, noting each generation's token counts in `facts` as its last event passes. */
+function countingUsage(service: ChatService, facts: RequestFacts): ChatService {
+  async function* noting<E extends { type: string }>(events: AsyncGenerator<E>): AsyncGenerator<E> {
+    for await (const event of events) {
+      if (event.type === 'done' && 'usage' in event) {
+        const usage = event.usage as { promptTokens: number; completionTokens: number };
+        facts.promptTokens = usage.promptTokens;
+        facts.completionTokens = usage.completionTokens;
+      }
+      yield event;
+    }
+  }
+  const counted = Object.create(service) as ChatService;
+  counted.chat = (request, signal) => noting(service.chat(request, signal));
+  counted.complete = (request, signal) => noting(service.complete(request, signal));
+  return counted;
 }
 
 function modelObject(model: ServedModel): { id: string; object: 'model'; created: number; owned_by: string } {

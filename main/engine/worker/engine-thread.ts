@@ -12,6 +12,7 @@ import { loadShard } from '../model/llama.js';
 import { ShardRunner } from '../model/shard-runner.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { generate } from './generation.js';
+import { Embedder, poolingTypeOf } from './embedding.js';
 import type { EngineReply, EngineRequest, ModelInfo, WorkerLoadOptions } from './protocol.js';
 
 /** Positions per sequence when the caller does not say (the model's own context if smaller). */
@@ -23,6 +24,8 @@ interface Loaded {
   readonly runner: ShardRunner;
   readonly backend: ComputeBackend;
   readonly tokenizer?: Tokenizer;
+  /** Present when the file names a pooling type and this engine holds the whole model. */
+  readonly embedder?: Embedder;
 }
 
 const port = parentPort;
@@ -91,6 +94,12 @@ async function handle(request: EngineRequest): Promise<void> {
     case 'detokenize':
       reply({ type: 'result', id: request.id, value: needTokenizer().decode(request.tokens, { special: request.special }) });
       return;
+    case 'embed': {
+      const embedder = need().embedder;
+      if (embedder === undefined) throw new TesseraError('REQUEST_INVALID', 'this model is not an embedding model (its GGUF names no pooling type)');
+      reply({ type: 'result', id: request.id, value: embedder.embed(request.inputs) });
+      return;
+    }
     case 'drop-sequence':
       need().runner.dropSequence(request.sequence);
       reply({ type: 'result', id: request.id, value: null });
@@ -143,6 +152,9 @@ async function load(options: WorkerLoadOptions): Promise<{ info: Omit<ModelInfo,
       maxBatchTokens: options.maxBatchTokens,
     });
     const tokenizer = header.metadata.has('tokenizer.ggml.model') ? new Tokenizer(header.metadata) : undefined;
+    const pooling = poolingTypeOf(header.metadata);
+    const embedder =
+      pooling !== undefined && tokenizer !== undefined && shard.isFirst && shard.isLast ? new Embedder(runner, tokenizer, pooling, header.metadata) : undefined;
     const info: Omit<ModelInfo, 'loadMs'> = {
       path: options.path,
       name: stringMetadata(header, 'general.name'),
@@ -158,10 +170,11 @@ async function load(options: WorkerLoadOptions): Promise<{ info: Omit<ModelInfo,
       chatTemplate: stringMetadata(header, 'tokenizer.chat_template'),
       bosToken: tokenizer?.bosId === undefined ? undefined : tokenizer.tokenText(tokenizer.bosId),
       eosToken: tokenizer?.eosId === undefined ? undefined : tokenizer.tokenText(tokenizer.eosId),
+      ...(embedder === undefined ? {} : { pooling: embedder.pooling }),
       backend: backend.name,
       threads: backend.threads,
     };
-    return { info, model: { runner, backend, tokenizer } };
+    return { info, model: { runner, backend, tokenizer, ...(embedder === undefined ? {} : { embedder }) } };
   } catch (error) {
     backend?.dispose();
     throw error;

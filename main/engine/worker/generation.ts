@@ -35,92 +35,158 @@ function tokenLogprobs(
 ): TokenLogprobs {
   const describe = (id: number) => {
     const bytes = tokenizer.tokenBytes(id, { special: true });
-    return { text: new TextDecoder().decode(bytes), bytes: Array.from(bytes) };
+    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes), bytes: Array.from(bytes) };
   };
   return { ...describe(token), logprob, top: top.map((entry) => ({ ...describe(entry.id), logprob: entry.logprob })) };
 }
 
-export function* generate(context: GenerationContext, request: WorkerGenerateRequest): Generator<GenerateEvent> {
-  const { runner, tokenizer, aborted } = context;
-  const sampler = new Sampler(request.sampling);
-  const sequence = request.sequence ?? DEFAULT_SEQUENCE;
-  const prompt = promptTokens(tokenizer, request);
-  if (prompt.length === 0) throw new TesseraError('REQUEST_INVALID', 'the prompt is empty');
-  const maxTokens = request.maxTokens ?? Infinity;
-  if (!(maxTokens >= 0)) throw new TesseraError('REQUEST_INVALID', `maxTokens ${maxTokens} is not a count`);
-  // Everything so far, prompt first: the sampler's penalties look at its tail.
-  const history = Array.from(prompt);
+/** Figures the caller measured around the per-token steps, for the `done` event. */
+export interface GenerationFigures {
+  readonly cachedTokens: number;
+  readonly prefillMs: number;
+  readonly decodeMs: number;
+}
 
-  const started = performance.now();
-  const { output, cachedTokens } = runner.prefill(sequence, prompt);
-  let logits = output.data;
-  const prefillMs = performance.now() - started;
+/** What one step decided: the token event to emit (if any) and the token to run next (if any). */
+export interface GenerationStep {
+  readonly event?: Extract<GenerateEvent, { type: 'token' }>;
+  /** Run this token at this position and pass its logits to the next step; absent when generation ended. */
+  readonly feed?: { readonly token: number; readonly position: number };
+}
 
-  const decoder = tokenizer.createDecoder();
-  const stops = new StopSequenceMatcher(request.stop ?? []);
-  const constraint = request.grammar === undefined ? undefined : new GrammarConstraint(request.grammar, grammarVocabulary(tokenizer));
-  const endTokens = [...tokenizer.eosIds];
-  const keptControlTokens = new Set(
-    (request.keepControlTokens ?? []).map((text) => tokenizer.tokenId(text)).filter((id): id is number => id !== undefined),
-  );
-  let position = prompt.length;
-  let completionTokens = 0;
-  let finishReason: 'stop' | 'length' = 'length';
-  let stopSequence: string | undefined;
-  const decodeStarted = performance.now();
-  while (completionTokens < maxTokens && !aborted()) {
-    let sampled = sampler.sample(logits, history);
+/**
+ * The per-token logic of one generation, apart from how logits are computed: sampler, grammar,
+ * stop sequences, kept control tokens, logprobs and detokenizing. The engine thread drives it
+ * with its own runner; the mesh's pipeline driver drives it with logits from the ring.
+ */
+export class GenerationSteps {
+  readonly prompt: Int32Array;
+  readonly sequence: string;
+  readonly #tokenizer: Tokenizer;
+  readonly #contextLength: number;
+  readonly #sampler: Sampler;
+  readonly #maxTokens: number;
+  /** Everything so far, prompt first: the sampler's penalties look at its tail. */
+  readonly #history: number[];
+  readonly #decoder: ReturnType<Tokenizer['createDecoder']>;
+  readonly #stops: StopSequenceMatcher;
+  readonly #constraint: GrammarConstraint | undefined;
+  readonly #endTokens: number[];
+  readonly #keptControlTokens: Set<number>;
+  #position: number;
+  #completionTokens = 0;
+  #finishReason: 'stop' | 'length' = 'length';
+  #stopSequence: string | undefined;
+  #ended = false;
+
+  constructor(tokenizer: Tokenizer, request: WorkerGenerateRequest, contextLength: number) {
+    this.#tokenizer = tokenizer;
+    this.#contextLength = contextLength;
+    this.#sampler = new Sampler(request.sampling);
+    this.sequence = request.sequence ?? DEFAULT_SEQUENCE;
+    this.prompt = promptTokens(tokenizer, request);
+    if (this.prompt.length === 0) throw new TesseraError('REQUEST_INVALID', 'the prompt is empty');
+    this.#maxTokens = request.maxTokens ?? Infinity;
+    if (!(this.#maxTokens >= 0)) throw new TesseraError('REQUEST_INVALID', `maxTokens ${this.#maxTokens} is not a count`);
+    this.#history = Array.from(this.prompt);
+    this.#decoder = tokenizer.createDecoder();
+    this.#stops = new StopSequenceMatcher(request.stop ?? []);
+    this.#constraint = request.grammar === undefined ? undefined : new GrammarConstraint(request.grammar, grammarVocabulary(tokenizer));
+    this.#endTokens = [...tokenizer.eosIds];
+    this.#keptControlTokens = new Set(
+      (request.keepControlTokens ?? []).map((text) => tokenizer.tokenId(text)).filter((id): id is number => id !== undefined),
+    );
+    this.#position = this.prompt.length;
+  }
+
+  /** Samples the next token from `logits` (of the last position run). */
+  next(logits: Float32Array): GenerationStep {
+    if (this.#ended || this.#completionTokens >= this.#maxTokens) {
+      this.#ended = true;
+      return {};
+    }
+    const tokenizer = this.#tokenizer;
+    let sampled = this.#sampler.sample(logits, this.#history);
+    const constraint = this.#constraint;
     if (constraint !== undefined) {
       // The grammar decides which tokens may come; the sampler still chooses among them.
-      const remainingTokens = Math.min(maxTokens - completionTokens, runner.contextLength - position);
+      const remainingTokens = Math.min(this.#maxTokens - this.#completionTokens, this.#contextLength - this.#position);
       // The token already drawn is the grammar's first candidate; later draws exclude rejected ones.
       let firstDraw: typeof sampled | undefined = sampled;
       const id = constraint.pick(logits, {
         sample: (values) => {
-          const draw = firstDraw ?? sampler.sample(values, history);
+          const draw = firstDraw ?? this.#sampler.sample(values, this.#history);
           firstDraw = undefined;
           return draw.id;
         },
-        endTokens,
+        endTokens: this.#endTokens,
         remainingTokens,
       });
       if (id !== sampled.id) sampled = { id };
       if (!tokenizer.isEndOfGeneration(id)) constraint.accept(id);
     }
     const token = sampled.id;
-    history.push(token);
-    completionTokens++;
+    this.#history.push(token);
+    this.#completionTokens++;
     if (tokenizer.isEndOfGeneration(token)) {
-      finishReason = 'stop';
-      break;
+      this.#finishReason = 'stop';
+      this.#ended = true;
+      return {};
     }
-    const piece = keptControlTokens.has(token) ? decoder.flush() + (tokenizer.tokenText(token) ?? '') : decoder.push(token);
-    const scan = stops.push(piece);
+    const piece = this.#keptControlTokens.has(token) ? this.#decoder.flush() + (tokenizer.tokenText(token) ?? '') : this.#decoder.push(token);
+    const scan = this.#stops.push(piece);
     const logprobs = sampled.logprob === undefined ? undefined : tokenLogprobs(tokenizer, token, sampled.logprob, sampled.topLogprobs ?? []);
-    yield { type: 'token', token, text: scan.text, ...(logprobs === undefined ? {} : { logprobs }) };
+    const event = { type: 'token' as const, token, text: scan.text, ...(logprobs === undefined ? {} : { logprobs }) };
     if (scan.stoppedBy !== undefined) {
-      finishReason = 'stop';
-      stopSequence = scan.stoppedBy;
-      break;
+      this.#finishReason = 'stop';
+      this.#stopSequence = scan.stoppedBy;
+      this.#ended = true;
+      return { event };
     }
-    if (completionTokens >= maxTokens || position >= runner.contextLength) break;
-    logits = runner.forward(sequence, new Int32Array([token]), position).data;
-    position++;
+    if (this.#completionTokens >= this.#maxTokens || this.#position >= this.#contextLength) {
+      this.#ended = true;
+      return { event };
+    }
+    const position = this.#position++;
+    return { event, feed: { token, position } };
   }
-  const decodeMs = performance.now() - decodeStarted;
-  const computed = prompt.length - cachedTokens;
-  yield {
-    type: 'done',
-    finishReason,
-    stopSequence,
-    text: stopSequence === undefined ? stops.push(decoder.flush()).text + stops.flush() : '',
-    usage: { promptTokens: prompt.length, cachedPromptTokens: cachedTokens, completionTokens },
-    timing: {
-      prefillMs,
-      decodeMs,
-      prefillTokensPerSecond: prefillMs > 0 ? (computed * 1000) / prefillMs : 0,
-      // The first token came from the prefill's logits; the rest each took one decode step.
-      decodeTokensPerSecond: decodeMs > 0 ? (Math.max(0, completionTokens - 1) * 1000) / decodeMs : 0,
-    },
-  };
+
+  /** The closing event, with the text held back and the caller's figures. */
+  finish(figures: GenerationFigures): Extract<GenerateEvent, { type: 'done' }> {
+    const { cachedTokens, prefillMs, decodeMs } = figures;
+    const computed = this.prompt.length - cachedTokens;
+    const stopSequence = this.#stopSequence;
+    return {
+      type: 'done',
+      finishReason: this.#finishReason,
+      stopSequence,
+      text: stopSequence === undefined ? this.#stops.push(this.#decoder.flush()).text + this.#stops.flush() : '',
+      usage: { promptTokens: this.prompt.length, cachedPromptTokens: cachedTokens, completionTokens: this.#completionTokens },
+      timing: {
+        prefillMs,
+        decodeMs,
+        prefillTokensPerSecond: prefillMs > 0 ? (computed * 1000) / prefillMs : 0,
+        // The first token came from the prefill's logits; the rest each took one decode step.
+        decodeTokensPerSecond: decodeMs > 0 ? (Math.max(0, this.#completionTokens - 1) * 1000) / decodeMs : 0,
+      },
+    };
+  }
+}
+
+export function* generate(context: GenerationContext, request: WorkerGenerateRequest): Generator<GenerateEvent> {
+  const { runner, tokenizer, aborted } = context;
+  const steps = new GenerationSteps(tokenizer, request, runner.contextLength);
+  const started = performance.now();
+  const { output, cachedTokens } = runner.prefill(steps.sequence, steps.prompt);
+  let logits = output.data;
+  const prefillMs = performance.now() - started;
+
+  const decodeStarted = performance.now();
+  while (!aborted()) {
+    const step = steps.next(logits);
+    if (step.event !== undefined) yield step.event;
+    if (step.feed === undefined) break;
+    logits = runner.forward(steps.sequence, new Int32Array([step.feed.token]), step.feed.position).data;
+  }
+  yield steps.finish({ cachedTokens, prefillMs, decodeMs: performance.now() - decodeStarted });
 }

@@ -6,8 +6,10 @@ import type { ErrorCode } from '../../../shared/errors.js';
 import type { BackendKind } from '../model/backends.js';
 import type { SamplingParams } from '../sampling/sampler.js';
 import type { Grammar } from '../sampling/grammar/grammar.js';
+import type { EmbeddingResult, PoolingType } from './embedding.js';
 
 export type { BackendKind } from '../model/backends.js';
+export type { EmbeddingResult, PoolingType } from './embedding.js';
 
 export interface WorkerLoadOptions {
   readonly path: string;
@@ -45,6 +47,8 @@ export interface ModelInfo {
   readonly chatTemplate?: string;
   readonly bosToken?: string;
   readonly eosToken?: string;
+  /** An embedding model's pooling (`<arch>.pooling_type`); absent for a chat model. */
+  readonly pooling?: PoolingType;
   readonly backend: string;
   readonly threads: number;
   /** Time to read the weights and set up, in milliseconds. */
@@ -141,10 +145,12 @@ export type EngineRequest =
   | { readonly type: 'tokenize'; readonly id: number; readonly text: string; readonly addBos?: boolean; readonly parseSpecial?: boolean }
   | { readonly type: 'detokenize'; readonly id: number; readonly tokens: readonly number[]; readonly special?: boolean }
   | { readonly type: 'drop-sequence'; readonly id: number; readonly sequence: string }
+  /** Pooled embeddings of texts or token ids (models with a pooling type only). */
+  | { readonly type: 'embed'; readonly id: number; readonly inputs: readonly (string | readonly number[])[] }
   | { readonly type: 'close'; readonly id: number };
 
 export type EngineReply =
   | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
   | { readonly type: 'event'; readonly id: number; readonly event: GenerateEvent }
-  | { readonly type: 'result'; readonly id: number; readonly value: ForwardOutput | number[] | string | null }
+  | { readonly type: 'result'; readonly id: number; readonly value: ForwardOutput | EmbeddingResult | number[] | string | null }
   | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly message: string };

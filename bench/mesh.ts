@@ -1,0 +1,161 @@
+// `npm run bench:mesh`: the mesh's cost on loopback. One Qwen3-shaped random model (tiny widths,
+// BENCH_MESH_LAYERS layers, Q8_0) served by 1, 2 and 3 real `tessera serve` processes whose
+// --memory-limit forces the split; for each: time to first token and decode tokens/s (client side,
+// streamed, greedy), bytes sent per token per hop (a sealed f32 hidden-state frame), and the
+// per-hop overhead (decode time per token over the single node's, divided by hops per token).
+// Writes bench/results/mesh.json and mesh.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readGGUFHeader } from '../main/engine/gguf/reader.js';
+import { writeRandomModel } from '../main/engine/gguf/random-model.js';
+import { sealedLength } from '../main/mesh/frames.js';
+import { plannerModelFromHeader } from '../main/mesh/model-figures.js';
+import { PLAN_HEADROOM_BYTES, PLAN_HEADROOM_FRACTION } from '../main/mesh/planner.js';
+import type { ClusterView } from '../shared/control.js';
+import { encodeMeshMessage } from '../shared/mesh-protocol.js';
+import { freePort, startTessera, type RunningNode } from '../e2e/support/tessera-process.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const resultsDir = join(root, 'bench', 'results');
+const layers = Number(process.env.BENCH_MESH_LAYERS ?? 6);
+const decodeTokens = Number(process.env.BENCH_MESH_TOKENS ?? 64);
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const CONTEXT = 1024;
+
+interface Row {
+  nodes: number;
+  hopsPerToken: number;
+  timeToFirstTokenMs: number;
+  decodeTokensPerSecond: number;
+  msPerToken: number;
+  bytesPerTokenPerHop: number;
+  perHopOverheadMs: number | null;
+}
+
+async function api<T = ClusterView>(node: RunningNode, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${node.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function until(probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Streams one greedy completion; returns TTFT and decode rate from the chunks' arrival times. */
+async function measure(node: RunningNode): Promise<{ ttft: number; tokensPerSecond: number }> {
+  const started = performance.now();
+  const response = await fetch(`${node.baseUrl}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'bench', prompt: 'The mesh carries hidden states from node to node and', temperature: 0, max_tokens: decodeTokens, stream: true }),
+  });
+  const reader = response.body!.getReader();
+  let first: number | undefined;
+  let chunks = 0;
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += new TextDecoder().decode(value);
+    const events = buffered.split('\n\n');
+    buffered = events.pop()!;
+    for (const event of events) {
+      if (!event.includes('"text"')) continue;
+      first ??= performance.now();
+      chunks++;
+    }
+  }
+  const ended = performance.now();
+  return { ttft: (first ?? ended) - started, tokensPerSecond: chunks > 1 ? ((chunks - 1) * 1000) / (ended - first!) : 0 };
+}
+
+async function main(): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'tessera-bench-mesh-'));
+  const modelPath = join(scratch, 'bench.gguf');
+  await writeRandomModel(modelPath, { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, layers });
+  const figures = plannerModelFromHeader(await readGGUFHeader(modelPath), CONTEXT);
+  const perLayer = figures.bytesPerLayer + figures.kvBytesPerTokenPerLayer * CONTEXT;
+  const limit = (count: number, head: boolean) =>
+    Math.ceil(((head ? figures.headBytes : 0) + (count + 0.5) * perLayer + PLAN_HEADROOM_BYTES) / (1 - PLAN_HEADROOM_FRACTION));
+  const hopFrame = encodeMeshMessage({
+    type: 'tensor', planId: crypto.randomUUID(), sequenceId: 'default', position: 100, tokenCount: 1, hiddenSize: figures.hiddenSize,
+    dtype: 'f32', layer: 1, chunk: 0, chunks: 1, step: 1000, data: new Uint8Array(figures.hiddenSize * 4),
+  });
+  const bytesPerTokenPerHop = sealedLength(hopFrame.byteLength);
+
+  const rows: Row[] = [];
+  for (const count of [1, 2, 3]) {
+    const nodes: RunningNode[] = [];
+    try {
+      const meshPorts: number[] = [];
+      let secret = '';
+      for (let index = 0; index < count; index++) {
+        const meshPort = await freePort();
+        meshPorts.push(meshPort);
+        const share = Math.floor(layers / count) + (index < layers % count ? 1 : 0);
+        const args = ['--mesh-port', String(meshPort), '--no-discovery', '--threads', String(threads), '--ctx-size', String(CONTEXT)];
+        if (count > 1) args.push('--memory-limit', String(limit(share, index === 0)));
+        if (index > 0) args.push('--join', secret, ...meshPorts.slice(0, index).flatMap((port) => ['--peer', `127.0.0.1:${port}`]));
+        const node = await startTessera({ args });
+        nodes.push(node);
+        if (index === 0) secret = (await api<{ joinSecret: string }>(node, 'GET', '/api/cluster/join-secret')).joinSecret;
+      }
+      await until(async () => {
+        const view = await api(nodes[0]!, 'GET', '/api/cluster');
+        // Every pair measured (the planner rings only over measured links; peers report theirs every 5 s).
+        const pairs = new Set(view.links.filter((link) => link.bandwidthBytesPerSecond !== null).map((link) => [link.from, link.to].sort().join('|')));
+        return view.nodes.length === count && pairs.size === (count * (count - 1)) / 2
+          && view.nodes.every((node) => node.device !== null);
+      });
+      await api(nodes[0]!, 'POST', '/api/models/load', { path: modelPath });
+      const view = await api(nodes[0]!, 'GET', '/api/cluster');
+      const shards = view.plans[0]?.plan.shards.length ?? 1;
+      if (shards !== count) throw new Error(`expected a plan over ${count} nodes, got ${shards}`);
+      await measure(nodes[0]!); // warm-up
+      const best = [await measure(nodes[0]!), await measure(nodes[0]!)].sort((a, b) => b.tokensPerSecond - a.tokensPerSecond)[0]!;
+      const hops = count > 1 ? count : 0;
+      rows.push({
+        nodes: count,
+        hopsPerToken: hops,
+        timeToFirstTokenMs: round(best.ttft),
+        decodeTokensPerSecond: round(best.tokensPerSecond),
+        msPerToken: round(1000 / best.tokensPerSecond),
+        bytesPerTokenPerHop: hops === 0 ? 0 : bytesPerTokenPerHop,
+        perHopOverheadMs: hops === 0 ? null : round((1000 / best.tokensPerSecond - rows[0]!.msPerToken) / hops),
+      });
+      console.log(rows[rows.length - 1]);
+    } finally {
+      await Promise.allSettled(nodes.map((node) => node.stop()));
+    }
+  }
+  await rm(scratch, { recursive: true, force: true });
+
+  mkdirSync(resultsDir, { recursive: true });
+  const meta = { date: new Date().toISOString(), model: `qwen3-0.6b tiny widths, ${layers} layers, Q8_0`, hiddenSize: figures.hiddenSize, threadsPerNode: threads, decodeTokens };
+  writeFileSync(join(resultsDir, 'mesh.json'), JSON.stringify({ ...meta, rows }, null, 2));
+  const table = [
+    '| nodes | hops/token | TTFT ms | decode tok/s | ms/token | bytes/token/hop | overhead ms/hop |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.nodes} | ${row.hopsPerToken} | ${row.timeToFirstTokenMs} | ${row.decodeTokensPerSecond} | ${row.msPerToken} | ${row.bytesPerTokenPerHop} | ${row.perHopOverheadMs ?? '—'} |`),
+  ];
+  writeFileSync(join(resultsDir, 'mesh.md'), `# Mesh on loopback\n\n${Object.entries(meta).map(([key, value]) => `- ${key}: ${value}`).join('\n')}\n\n${table.join('\n')}\n`);
+  console.log(table.join('\n'));
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+await main();

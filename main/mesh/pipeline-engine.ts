@@ -1,0 +1,222 @@
+// The pipeline driver on a model's head node: the same generate() contract as a local Engine,
+// with each forward step run around the ring of shards. The head sends token ids to the first
+// shard, every shard runs its layers and passes hidden states (f32) on, and the head's own shard
+// (the last layers, output norm and head) gives the logits the decode loop samples from. The
+// per-token logic is the engine's own GenerationSteps, run here on the main thread.
+import { TesseraError, isTesseraError } from '../../shared/errors.js';
+import type { MeshMessage, Plan } from '../../shared/mesh-protocol.js';
+import type { GenerateEvent, GenerateRequest, ModelInfo } from '../engine/index.js';
+import type { Tokenizer } from '../engine/tokenizer/tokenizer.js';
+import { GenerationSteps } from '../engine/worker/generation.js';
+import type { RingOutput } from './shard-host.js';
+
+/** Prompt tokens per prefill chunk: chunks flow through the ring one behind the other. */
+export const PREFILL_CHUNK_TOKENS = 64;
+/**
+ * Longest one ring step may take before the request fails. Nodes that leave or freeze are caught
+ * sooner by the mesh's heartbeats (PEER_TIMEOUT_MS); this catches a shard that is alive but stuck.
+ */
+export const PIPELINE_STEP_TIMEOUT_MS = 60_000;
+
+export interface PipelineDeployment {
+  readonly planId: string;
+  readonly plan: Plan;
+}
+
+export interface PipelineEngineOptions {
+  readonly selfId: string;
+  readonly send: (nodeId: string, message: MeshMessage) => void;
+  readonly tokenizer: Tokenizer;
+  /** The whole model as the API sees it (layers [0, nLayers)). */
+  readonly info: ModelInfo;
+  readonly deployment: PipelineDeployment;
+  /** Makes a new plan over the nodes there are now and loads its shards (after a failure). */
+  readonly redeploy: (previous: PipelineDeployment) => Promise<PipelineDeployment>;
+  /** Unloads every shard of the model. */
+  readonly release: (deployment: PipelineDeployment) => Promise<void>;
+  readonly stepTimeoutMs?: number;
+}
+
+interface PendingStep {
+  readonly step: number;
+  readonly resolve: (logits: Float32Array) => void;
+  readonly reject: (error: TesseraError) => void;
+}
+
+export class PipelineEngine {
+  readonly info: ModelInfo;
+  readonly #options: PipelineEngineOptions;
+  #deployment: PipelineDeployment | undefined;
+  /** Set when a node of the plan left or a step failed: the next request re-plans first. */
+  #broken: TesseraError | undefined;
+  #pending: PendingStep | undefined;
+  #closed = false;
+  #stepCounter = 0;
+  /** Tokens the ring's KV caches hold per sequence, to reuse a repeated prefix. */
+  readonly #cached = new Map<string, number[]>();
+
+  constructor(options: PipelineEngineOptions) {
+    this.#options = options;
+    this.info = options.info;
+    this.#deployment = options.deployment;
+  }
+
+  get deployment(): PipelineDeployment | undefined {
+    return this.#deployment;
+  }
+
+  /** A ring output for this model's plan reached the head. */
+  deliver(output: RingOutput): void {
+    if (output.planId !== this.#deployment?.planId || output.chunk !== output.chunks - 1) return;
+    if (this.#pending?.step !== output.step) return; // the output of a step that was given up
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.resolve(output.logits);
+  }
+
+  /** A shard failed, or a node of the plan left: the step in flight fails and the plan is dropped. */
+  fail(error: TesseraError): void {
+    this.#broken ??= error;
+    this.#cached.clear();
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.reject(error);
+  }
+
+  involves(nodeId: string): boolean {
+    return this.#deployment?.plan.shards.some((shard) => shard.nodeId === nodeId) ?? false;
+  }
+
+  async *generate(request: GenerateRequest): AsyncGenerator<GenerateEvent> {
+    const { signal, ...generation } = request;
+    if (signal?.aborted) throw aborted();
+    if (this.#closed) throw new TesseraError('ENGINE_CLOSED', 'the model was unloaded');
+    const deployment = await this.#ready();
+    const steps = new GenerationSteps(this.#options.tokenizer, generation, this.info.contextLength);
+    if (steps.prompt.length > this.info.contextLength) {
+      throw new TesseraError('CONTEXT_OVERFLOW', `the prompt has ${steps.prompt.length} tokens, more than the context of ${this.info.contextLength}`);
+    }
+    const onAbort = () => this.fail(aborted());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const cached = this.#cached.get(steps.sequence) ?? [];
+      let common = 0;
+      while (common < steps.prompt.length && common < cached.length && cached[common] === steps.prompt[common]) common++;
+      if (common === steps.prompt.length) common--; // the last prompt token's logits are needed again
+      const history = Array.from(steps.prompt.subarray(0, common));
+      this.#cached.set(steps.sequence, history);
+
+      const started = performance.now();
+      let logits = await this.#step(deployment, steps.sequence, steps.prompt.subarray(common), common);
+      history.push(...steps.prompt.subarray(common));
+      const prefillMs = performance.now() - started;
+      const decodeStarted = performance.now();
+      for (;;) {
+        const step = steps.next(logits);
+        if (step.event !== undefined) yield step.event;
+        if (step.feed === undefined) break;
+        if (signal?.aborted) throw aborted();
+        logits = await this.#step(deployment, steps.sequence, Int32Array.of(step.feed.token), step.feed.position);
+        history.push(step.feed.token);
+      }
+      yield steps.finish({ cachedTokens: common, prefillMs, decodeMs: performance.now() - decodeStarted });
+    } catch (error) {
+      this.#cached.delete(steps.sequence);
+      if (signal?.aborted) throw aborted();
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // A consumer that stops early leaves no step behind.
+      if (this.#broken !== undefined && isTesseraError(this.#broken, 'GENERATION_ABORTED')) this.#broken = undefined;
+    }
+  }
+
+  async tokenize(text: string, options: { addBos?: boolean; parseSpecial?: boolean } = {}): Promise<number[]> {
+    return this.#options.tokenizer.encode(text, options);
+  }
+
+  async embed(): Promise<never> {
+    throw new TesseraError('REQUEST_INVALID', 'embeddings are not served by a model split over the mesh');
+  }
+
+  async detokenize(tokens: readonly number[], options: { special?: boolean } = {}): Promise<string> {
+    return this.#options.tokenizer.decode(tokens, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.fail(new TesseraError('ENGINE_CLOSED', 'the model was unloaded'));
+    const deployment = this.#deployment;
+    this.#deployment = undefined;
+    if (deployment !== undefined) await this.#options.release(deployment);
+  }
+
+  /** The current plan, re-made first when the last one broke. */
+  async #ready(): Promise<PipelineDeployment> {
+    if (this.#broken === undefined && this.#deployment !== undefined) return this.#deployment;
+    const previous = this.#deployment;
+    this.#deployment = undefined;
+    if (previous !== undefined) await this.#options.release(previous).catch(() => {});
+    if (previous === undefined) throw new TesseraError('ENGINE_CLOSED', 'the model has no plan');
+    const next = await this.#options.redeploy(previous);
+    if (this.#closed) {
+      await this.#options.release(next);
+      throw new TesseraError('ENGINE_CLOSED', 'the model was unloaded');
+    }
+    this.#deployment = next;
+    this.#broken = undefined;
+    return next;
+  }
+
+  /** Runs `tokens` at `position` around the ring; resolves with the last row's logits. */
+  #step(deployment: PipelineDeployment, sequenceId: string, tokens: Int32Array, position: number): Promise<Float32Array> {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
+    const first = deployment.plan.shards[0]!;
+    const timeoutMs = this.#options.stepTimeoutMs ?? PIPELINE_STEP_TIMEOUT_MS;
+    return new Promise<Float32Array>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.fail(new TesseraError('PIPELINE_FAILED', `a ring step took over ${timeoutMs} ms; a shard is stuck`)),
+        timeoutMs,
+      );
+      const step = ++this.#stepCounter;
+      this.#pending = {
+        step,
+        resolve: (logits) => {
+          clearTimeout(timer);
+          resolve(logits);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const chunks = Math.ceil(tokens.length / PREFILL_CHUNK_TOKENS);
+      try {
+        for (let chunk = 0; chunk < chunks; chunk++) {
+          const part = tokens.slice(chunk * PREFILL_CHUNK_TOKENS, (chunk + 1) * PREFILL_CHUNK_TOKENS);
+          this.#options.send(first.nodeId, {
+            type: 'tensor',
+            planId: deployment.planId,
+            sequenceId,
+            position: position + chunk * PREFILL_CHUNK_TOKENS,
+            tokenCount: part.length,
+            hiddenSize: 1,
+            dtype: 'i32',
+            layer: first.layerStart,
+            chunk,
+            chunks,
+            step,
+            data: new Uint8Array(part.buffer, part.byteOffset, part.byteLength),
+          });
+        }
+      } catch (error) {
+        this.fail(isTesseraError(error) ? error : new TesseraError('PIPELINE_FAILED', String(error)));
+      }
+    });
+  }
+}
+
+function aborted(): TesseraError {
+  return new TesseraError('GENERATION_ABORTED', 'the generation was aborted');
+}

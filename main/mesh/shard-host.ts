@@ -1,0 +1,255 @@
+// The shards this node runs for plans of the cluster, and the ring step through them: a tensor
+// for plan P arrives (token ids from the head, or hidden states from the previous shard), the
+// local shard engine runs it, and the output goes on to the next node of P's ring. The head's own
+// shard (the last) yields logits, which go to the local pipeline driver instead of the network.
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TesseraError, isTesseraError } from '../../shared/errors.js';
+import type { MeshMessage, MeshMessageOf, Plan, ShardAssignment } from '../../shared/mesh-protocol.js';
+import { Engine, type EngineLoadOptions } from '../engine/index.js';
+
+/** How the host talks to the mesh (the Mesh itself, or a test double of its send). */
+export interface ShardHostMesh {
+  readonly nodeId: string;
+  send(nodeId: string, message: MeshMessage): void;
+}
+
+export interface ShardHostOptions {
+  /** `<dataDir>/models/<modelId>.gguf` is where a peer looks for a model it was not given a path for. */
+  dataDir: string;
+  threads?: number;
+}
+
+/** Logits of the last row of a step that ran through the whole ring, for the head's driver. */
+export interface RingOutput {
+  planId: string;
+  sequenceId: string;
+  chunk: number;
+  chunks: number;
+  step: number;
+  logits: Float32Array;
+}
+
+interface LocalShard {
+  readonly planId: string;
+  readonly plan: Plan;
+  readonly assignment: ShardAssignment;
+  readonly engine: Engine;
+}
+
+export class ShardHost {
+  readonly #mesh: ShardHostMesh;
+  readonly #options: ShardHostOptions;
+  readonly #plans = new Map<string, { plan: Plan; modelId: string }>();
+  readonly #shards = new Map<string, LocalShard>();
+  /** Listeners of the head's ring outputs and of failures reported for a sequence. */
+  #onOutput: ((output: RingOutput) => void) | undefined;
+  #onError: ((planId: string | undefined, sequenceId: string | undefined, error: TesseraError) => void) | undefined;
+
+  constructor(mesh: ShardHostMesh, options: ShardHostOptions) {
+    this.#mesh = mesh;
+    this.#options = options;
+  }
+
+  onOutput(listener: (output: RingOutput) => void): void {
+    this.#onOutput = listener;
+  }
+
+  onError(listener: (planId: string | undefined, sequenceId: string | undefined, error: TesseraError) => void): void {
+    this.#onError = listener;
+  }
+
+  /** Shards this node runs now: plan id, model, layers. */
+  shards(): Array<{ planId: string; modelId: string; layerStart: number; layerEnd: number }> {
+    return [...this.#shards.values()].map((shard) => ({
+      planId: shard.planId,
+      modelId: this.#plans.get(shard.planId)?.modelId ?? '',
+      layerStart: shard.assignment.layerStart,
+      layerEnd: shard.assignment.layerEnd,
+    }));
+  }
+
+  plans(): Array<{ planId: string; modelId: string; plan: Plan }> {
+    return [...this.#plans].map(([planId, { plan, modelId }]) => ({ planId, modelId, plan }));
+  }
+
+  localEngine(planId: string): Engine | undefined {
+    return this.#shards.get(planId)?.engine;
+  }
+
+  /** Records a plan and loads this node's part of it. */
+  async load(planId: string, modelId: string, plan: Plan, path: string, options: Omit<EngineLoadOptions, 'path' | 'layers'> = {}): Promise<Engine> {
+    const assignment = plan.shards.find((shard) => shard.nodeId === this.#mesh.nodeId);
+    if (assignment === undefined) throw new TesseraError('SHARD_LOAD_FAILED', `plan ${planId} gives this node no layers`);
+    this.#plans.set(planId, { plan, modelId });
+    await this.unload(planId, { keepPlan: true });
+    const engine = await Engine.load({
+      ...(this.#options.threads === undefined ? {} : { threads: this.#options.threads }),
+      ...options,
+      path,
+      layers: [assignment.layerStart, assignment.layerEnd],
+    });
+    if (!this.#plans.has(planId)) {
+      await engine.close(); // unloaded while loading
+      throw new TesseraError('SHARD_LOAD_FAILED', `plan ${planId} was withdrawn while its shard loaded`);
+    }
+    this.#shards.set(planId, { planId, plan, assignment, engine });
+    return engine;
+  }
+
+  async unload(planId: string, { keepPlan = false } = {}): Promise<void> {
+    if (!keepPlan) this.#plans.delete(planId);
+    const shard = this.#shards.get(planId);
+    if (shard === undefined) return;
+    this.#shards.delete(planId);
+    await shard.engine.close();
+  }
+
+  async closeAll(): Promise<void> {
+    const ids = [...this.#shards.keys()];
+    this.#plans.clear();
+    await Promise.allSettled(ids.map((id) => this.unload(id)));
+  }
+
+  /** Frees every shard of a plan that involves `nodeId` (it left: the plan is broken). */
+  async dropPlansWith(nodeId: string): Promise<void> {
+    const broken = [...this.#plans].filter(([, { plan }]) => plan.shards.some((shard) => shard.nodeId === nodeId)).map(([id]) => id);
+    await Promise.allSettled(broken.map((id) => this.unload(id)));
+  }
+
+  /** Handles the shard messages a peer sends; returns false for any other message. */
+  handle(from: string, message: MeshMessage): boolean {
+    switch (message.type) {
+      case 'plan':
+        this.#plans.set(message.planId, { plan: message.plan, modelId: message.modelId });
+        return true;
+      case 'shard-load':
+        void this.#loadForPeer(from, message);
+        return true;
+      case 'shard-unload':
+        void this.unload(message.planId);
+        return true;
+      case 'tensor':
+        this.step(message);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * Runs one chunk of a ring step on this node's shard and passes the output on. Called for
+   * tensors from peers and, on the head, for the head's own first send when it is also shards[0].
+   */
+  step(message: MeshMessageOf<'tensor'>): void {
+    const shard = this.#shards.get(message.planId);
+    const head = this.#plans.get(message.planId)?.plan.headNodeId;
+    if (shard === undefined || shard.assignment.layerStart !== message.layer) {
+      this.#fail(head, message, new TesseraError('PIPELINE_FAILED', `node ${this.#mesh.nodeId} holds no shard of plan ${message.planId} at layer ${message.layer}`));
+      return;
+    }
+    const input = message.dtype === 'i32'
+      ? new Int32Array(message.data.buffer, message.data.byteOffset, message.data.byteLength / 4)
+      : new Float32Array(message.data.buffer, message.data.byteOffset, message.data.byteLength / 4);
+    if (message.dtype === 'f16') {
+      this.#fail(head, message, new TesseraError('PIPELINE_FAILED', 'f16 hidden states are not supported yet'));
+      return;
+    }
+    // Forward requests are posted to the engine thread at once, so chunks run in arrival order.
+    shard.engine.forwardShard({ sequence: message.sequenceId, position: message.position, input }).then(
+      (output) => {
+        const index = shard.plan.shards.indexOf(shard.assignment);
+        const next = shard.plan.shards[index + 1];
+        if (output.kind === 'logits') {
+          const vocab = output.data.length / output.rows;
+          this.#onOutput?.({
+            planId: message.planId,
+            sequenceId: message.sequenceId,
+            chunk: message.chunk,
+            chunks: message.chunks,
+            step: message.step,
+            logits: output.data.subarray((output.rows - 1) * vocab),
+          });
+          return;
+        }
+        if (next === undefined) throw new TesseraError('PIPELINE_FAILED', 'the last shard of a ring gave hidden states');
+        this.#mesh.send(next.nodeId, {
+          type: 'tensor',
+          planId: message.planId,
+          sequenceId: message.sequenceId,
+          position: message.position,
+          tokenCount: output.rows,
+          hiddenSize: output.data.length / output.rows,
+          dtype: 'f32',
+          layer: next.layerStart,
+          chunk: message.chunk,
+          chunks: message.chunks,
+          step: message.step,
+          data: new Uint8Array(output.data.buffer, output.data.byteOffset, output.data.byteLength),
+        });
+      },
+    ).catch((error: unknown) => {
+      const failure = isTesseraError(error) ? error : new TesseraError('PIPELINE_FAILED', String(error));
+      this.#fail(head, message, failure);
+    });
+  }
+
+  #fail(head: string | undefined, message: MeshMessageOf<'tensor'>, error: TesseraError): void {
+    if (head === undefined || head === this.#mesh.nodeId) {
+      this.#onError?.(message.planId, message.sequenceId, error);
+      return;
+    }
+    try {
+      this.#mesh.send(head, { type: 'error', code: error.code, message: `shard on node ${this.#mesh.nodeId}: ${error.message}`, sequenceId: message.sequenceId });
+    } catch {
+      // the head is gone too; nobody waits for this step any more
+    }
+  }
+
+  async #loadForPeer(from: string, message: MeshMessageOf<'shard-load'>): Promise<void> {
+    const status = (state: 'loading' | 'ready' | 'failed', error?: string) => {
+      try {
+        this.#mesh.send(from, {
+          type: 'shard-status',
+          planId: message.planId,
+          modelId: message.modelId,
+          layerStart: message.layerStart,
+          layerEnd: message.layerEnd,
+          state,
+          progress: state === 'ready' ? 1 : 0,
+          ...(error === undefined ? {} : { error: error.slice(0, 4000) }),
+        });
+      } catch {
+        // the asking node left; its plan is void anyway
+      }
+    };
+    const known = this.#plans.get(message.planId);
+    const assignment = known?.plan.shards.find((shard) => shard.nodeId === this.#mesh.nodeId);
+    if (!known || !assignment || assignment.layerStart !== message.layerStart || assignment.layerEnd !== message.layerEnd) {
+      status('failed', 'shard-load does not match a plan this node was sent');
+      return;
+    }
+    status('loading');
+    try {
+      const path = await this.#findModelFile(message.modelId, message.path);
+      await this.load(message.planId, message.modelId, known.plan, path, message.contextLength === undefined ? {} : { contextLength: message.contextLength });
+      status('ready');
+    } catch (error) {
+      status('failed', error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** The sender's path when this node has that file too, else `<dataDir>/models/<modelId>.gguf`. */
+  async #findModelFile(modelId: string, path: string | undefined): Promise<string> {
+    const candidates = [...(path === undefined ? [] : [path]), join(this.#options.dataDir, 'models', `${modelId}.gguf`)];
+    for (const candidate of candidates) {
+      try {
+        await access(candidate);
+        return candidate;
+      } catch {
+        // try the next place
+      }
+    }
+    throw new TesseraError('MODEL_NOT_FOUND', `this node has no file for model ${modelId} (looked in ${candidates.join(', ')})`);
+  }
+}
