@@ -16,6 +16,8 @@ import { StaticFilesRouter } from '../api/static-files.js';
 import { HealthRouter } from '../api/health-router.js';
 import { ChatService } from '../api/chat/chat-service.js';
 import { OpenAIRouter } from '../api/openai/router.js';
+import { AnthropicRouter, ANTHROPIC_MESSAGES_PATH } from '../api/anthropic/router.js';
+import { OLLAMA_PATHS, OllamaRouter } from '../api/ollama/router.js';
 import { randomBytes } from 'node:crypto';
 import { ServedModels } from './served-models.js';
 import { Cluster, MODEL_LOAD_PEER_WAIT_MS } from './cluster.js';
@@ -104,6 +106,12 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     OPENAI_API_PREFIX,
     new OpenAIRouter(chat, { ...(config.apiKey ? { apiKey: config.apiKey } : {}), corsOrigins: config.corsOrigins ?? [], onRequest: (record) => requestLog.add(record) }),
   );
+  // Anthropic's Messages API sits under /v1 too: its longer prefix takes /v1/messages.
+  http.mount(ANTHROPIC_MESSAGES_PATH, new AnthropicRouter(chat, config.apiKey ? { apiKey: config.apiKey } : {}));
+  // Ollama's paths share /api with the control API: mounted at each exact path, they win over
+  // the control API's /api (longest prefix first) and need no node token.
+  const ollama = new OllamaRouter(chat, { version, ...(config.apiKey ? { apiKey: config.apiKey } : {}) });
+  for (const path of OLLAMA_PATHS) http.mount(path, ollama);
   http.mount('/health', new HealthRouter(() => models.list().map((model) => model.id)));
   http.mount(
     '/api',
