@@ -13,8 +13,8 @@ import { ChatService } from '../chat/chat-service.js';
 import { loadServedModel, type ServedModel } from '../chat/served-model.js';
 import { OpenAIRouter } from '../openai/router.js';
 import { AnthropicRouter, ANTHROPIC_MESSAGES_PATH } from './router.js';
-import { malformedBodies } from './malformed-bodies.fixture.js';
-import { parseSse } from './sse-transcript.fixture.js';
+import { malformedBodies } from '../testing/malformed-bodies.fixture.js';
+import { parseSse } from '../testing/sse-transcript.fixture.js';
 
 let dir: string;
 let server: HttpServer;

@@ -12,7 +12,7 @@ import { asTesseraError } from '../errors.js';
 import type { MessageDelta } from '../openai/tool-calls/index.js';
 import { anthropicErrorBody } from './errors.js';
 import { parseCountTokensBody, parseMessagesBody } from './messages-request.js';
-import { NamedEventWriter } from './sse.js';
+import { NamedEventWriter } from '../streaming/sse.js';
 
 type Done = Extract<ChatEvent, { type: 'done' }>;
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';

@@ -13,7 +13,7 @@ import { writeRandomEmbeddingModel } from '../../engine/worker/embedding-model.f
 import { HttpServer } from '../server.js';
 import { ChatService } from '../chat/chat-service.js';
 import { loadServedModel, type ServedModel } from '../chat/served-model.js';
-import { malformedBodies } from '../anthropic/malformed-bodies.fixture.js';
+import { malformedBodies } from '../testing/malformed-bodies.fixture.js';
 import { chatShapes } from './chat.js';
 import { OLLAMA_PATHS, OllamaRouter } from './router.js';
 

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageToolCall, ChatCompletionTokenLogprob } from 'openai/resources/chat/completions';
 import type { ChatEvent, ChatService } from '../chat/chat-service.js';
 import { parseChatBody } from './chat-request.js';
-import { SseWriter } from './sse.js';
+import { SseWriter } from '../streaming/sse.js';
 import { openAIErrorBody } from './errors.js';
 import { asTesseraError } from '../errors.js';
 import type { GenerationUsage, TokenLogprobs } from '../../engine/index.js';

@@ -10,7 +10,7 @@ import type { ServedModel } from '../chat/served-model.js';
 import { DEFAULT_SAMPLING } from './chat-request.js';
 import { newCompletionId } from './chat-completions.js';
 import { openAIErrorBody } from './errors.js';
-import { SseWriter } from './sse.js';
+import { SseWriter } from '../streaming/sse.js';
 import { asTesseraError } from '../errors.js';
 
 /** OpenAI's default for this endpoint. */

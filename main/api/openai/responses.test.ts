@@ -11,8 +11,8 @@ import { writeRandomModel } from '../../engine/gguf/random-model.js';
 import { HttpServer } from '../server.js';
 import { ChatService } from '../chat/chat-service.js';
 import { loadServedModel, type ServedModel } from '../chat/served-model.js';
-import { malformedBodies } from '../anthropic/malformed-bodies.fixture.js';
-import { parseSse } from '../anthropic/sse-transcript.fixture.js';
+import { malformedBodies } from '../testing/malformed-bodies.fixture.js';
+import { parseSse } from '../testing/sse-transcript.fixture.js';
 import { OpenAIRouter } from './router.js';
 
 let dir: string;

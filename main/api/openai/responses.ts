@@ -9,7 +9,7 @@ import type { GenerationUsage } from '../../engine/index.js';
 import type { ChatEvent, ChatService } from '../chat/chat-service.js';
 import type { ChatRequest } from '../chat/request.js';
 import { asTesseraError } from '../errors.js';
-import { NamedEventWriter } from '../anthropic/sse.js';
+import { NamedEventWriter } from '../streaming/sse.js';
 import type { MessageDelta } from './tool-calls/index.js';
 import { openAIErrorBody } from './errors.js';
 import { parseResponsesBody, type ResponsesBody } from './responses-request.js';
