@@ -151,8 +151,8 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     ),
   );
   http.mount('/', new StaticFilesRouter(config.uiDir ?? defaultUiDir()));
-  await http.listen();
   try {
+    await http.listen();
     if (config.model !== undefined) {
       // Peers named on the command line get a moment to connect, so the model plans over them.
       await cluster?.waitForPeers(config.mesh?.peers?.length ?? 0, MODEL_LOAD_PEER_WAIT_MS);

@@ -3,8 +3,8 @@
 // paths: the server picks the longest mounted prefix, so they reach Ollama's router (no node
 // token; the OpenAI API key when one is set) and every other /api path the control API's.
 
+import { apiKeyMatches, bearerOf, InFlightRequests, sendDialectError } from '../dialect-support.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { TesseraError } from '../../../shared/errors.js';
 import { readJsonBody } from '../body.js';
 import type { ChatService } from '../chat/chat-service.js';
@@ -41,7 +41,7 @@ export interface OllamaRouterOptions {
 }
 
 export class OllamaRouter implements Router {
-  private readonly inFlight = new Set<AbortController>();
+  private readonly inFlight = new InFlightRequests();
 
   constructor(
     readonly service: ChatService,
@@ -49,20 +49,17 @@ export class OllamaRouter implements Router {
   ) {}
 
   async handleRequest(request: IncomingMessage, response: ServerResponse, context: RequestContext): Promise<void> {
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    response.once('close', () => {
-      if (!response.writableFinished) controller.abort();
-      this.inFlight.delete(controller);
-    });
+    const signal = this.inFlight.track(response);
     try {
-      this.checkApiKey(request);
+      if (!apiKeyMatches(this.options.apiKey, bearerOf(request))) {
+        throw new TesseraError('UNAUTHORIZED', 'unauthorized: set "Authorization: Bearer <key>"');
+      }
       const path = context.url.pathname.replace(/\/+$/, '');
       const post = POST_ROUTES[path];
       const get = GET_ROUTES[path];
       if (post !== undefined && request.method === 'POST') {
         const json = await readJsonBody(request, MAX_OPENAI_REQUEST_BODY_BYTES);
-        await post(this.service, json, request, response, controller.signal);
+        await post(this.service, json, request, response, signal);
       } else if (get !== undefined && (request.method === 'GET' || request.method === 'HEAD')) {
         await get(this, response);
       } else if (post !== undefined || get !== undefined) {
@@ -71,31 +68,12 @@ export class OllamaRouter implements Router {
         throw new TesseraError('NOT_FOUND', `no route for ${request.method} ${path}`);
       }
     } catch (error) {
-      this.sendError(response, asTesseraError(error));
+      const failure = asTesseraError(error);
+      sendDialectError(response, failure, ollamaStatus(failure), ollamaErrorBody(failure), 'Ollama API');
     }
   }
 
   close(): void {
-    for (const controller of this.inFlight) controller.abort();
-  }
-
-  private checkApiKey(request: IncomingMessage): void {
-    const expected = this.options.apiKey;
-    if (expected === undefined || expected === '') return;
-    const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(expected);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) throw new TesseraError('UNAUTHORIZED', 'unauthorized: set "Authorization: Bearer <key>"');
-  }
-
-  private sendError(response: ServerResponse, error: TesseraError): void {
-    if (error.code === 'INTERNAL') console.error('tessera: Ollama API request failed:', error.cause ?? error);
-    if (response.headersSent) {
-      response.end();
-      return;
-    }
-    const text = JSON.stringify(ollamaErrorBody(error));
-    response.writeHead(ollamaStatus(error), { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    response.end(text);
+    this.inFlight.abortAll();
   }
 }

@@ -2,7 +2,6 @@
 // and errors in OpenAI's shape. Every generation is cancelled when its client goes away.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { TesseraError } from '../../../shared/errors.js';
 import { readJsonBody } from '../body.js';
 import { asTesseraError } from '../errors.js';
@@ -15,11 +14,10 @@ import { handleCompletions } from './completions.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleResponses } from './responses.js';
 import { openAIErrorBody, openAIStatus } from './errors.js';
+import { apiKeyMatches, bearerOf, InFlightRequests, sendDialectError } from '../dialect-support.js';
 
 /** Largest request body the OpenAI API reads (bytes): long conversations with tool results fit. */
 export const MAX_OPENAI_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
-/** Seconds a client told "queue full" is asked to wait before trying again. */
-export const QUEUE_FULL_RETRY_AFTER_SECONDS = 2;
 
 export interface OpenAIRouterOptions {
   /** When set, requests need `Authorization: Bearer <apiKey>`. */
@@ -54,7 +52,7 @@ const POST_ROUTES: Readonly<Record<string, Handler>> = {
 };
 
 export class OpenAIRouter implements Router {
-  private readonly inFlight = new Set<AbortController>();
+  private readonly inFlight = new InFlightRequests();
 
   constructor(
     private readonly service: ChatService,
@@ -62,14 +60,10 @@ export class OpenAIRouter implements Router {
   ) {}
 
   async handleRequest(request: IncomingMessage, response: ServerResponse, context: RequestContext): Promise<void> {
-    const controller = new AbortController();
-    this.inFlight.add(controller);
+    const signal = this.inFlight.track(response);
     const startedAt = Date.now();
     const facts: RequestFacts = { model: null, stream: false, promptTokens: null, completionTokens: null };
-    // The client went away before we finished: stop generating for it.
     response.once('close', () => {
-      if (!response.writableFinished) controller.abort();
-      this.inFlight.delete(controller);
       if (request.method !== 'OPTIONS') this.options.onRequest?.({ at: startedAt, method: request.method ?? '', path: context.url.pathname, ...facts, durationMs: Date.now() - startedAt, status: response.statusCode });
     });
     try {
@@ -78,15 +72,18 @@ export class OpenAIRouter implements Router {
         response.writeHead(204).end();
         return;
       }
-      this.checkApiKey(request);
-      await this.route(request, response, context, controller.signal, facts);
+      if (!apiKeyMatches(this.options.apiKey, bearerOf(request))) {
+        throw new TesseraError('UNAUTHORIZED', 'Incorrect API key provided. Set it as "Authorization: Bearer <key>".');
+      }
+      await this.route(request, response, context, signal, facts);
     } catch (error) {
-      this.sendError(response, asTesseraError(error));
+      const failure = asTesseraError(error);
+      sendDialectError(response, failure, openAIStatus(failure), openAIErrorBody(failure), 'OpenAI API');
     }
   }
 
   close(): void {
-    for (const controller of this.inFlight) controller.abort();
+    this.inFlight.abortAll();
   }
 
   private async route(request: IncomingMessage, response: ServerResponse, context: RequestContext, signal: AbortSignal, facts: RequestFacts): Promise<void> {
@@ -111,17 +108,6 @@ export class OpenAIRouter implements Router {
     throw new TesseraError('NOT_FOUND', `No route for GET ${path}`);
   }
 
-  private checkApiKey(request: IncomingMessage): void {
-    const expected = this.options.apiKey;
-    if (expected === undefined || expected === '') return;
-    const given = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
-    const a = Buffer.from(given);
-    const b = Buffer.from(expected);
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw new TesseraError('UNAUTHORIZED', 'Incorrect API key provided. Set it as "Authorization: Bearer <key>".');
-    }
-  }
-
   private applyCors(request: IncomingMessage, response: ServerResponse): void {
     const allowed = this.options.corsOrigins ?? [];
     const origin = request.headers.origin;
@@ -131,19 +117,6 @@ export class OpenAIRouter implements Router {
     response.setHeader('access-control-allow-headers', 'authorization, content-type');
     response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
     response.setHeader('vary', 'origin');
-  }
-
-  private sendError(response: ServerResponse, error: TesseraError): void {
-    if (error.code === 'INTERNAL') console.error('tessera: OpenAI API request failed:', error.cause ?? error);
-    if (response.headersSent) {
-      response.end();
-      return;
-    }
-    const text = JSON.stringify(openAIErrorBody(error));
-    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
-    if (error.code === 'QUEUE_FULL') headers['retry-after'] = QUEUE_FULL_RETRY_AFTER_SECONDS;
-    response.writeHead(openAIStatus(error), headers);
-    response.end(text);
   }
 }
 
