@@ -1,12 +1,18 @@
 // `npm run bench:mesh`: the mesh's cost on loopback. One Qwen3-shaped random model (tiny widths,
 // BENCH_MESH_LAYERS layers, Q8_0) served by 1, 2 and 3 real `tessera serve` processes whose
 // --memory-limit forces the split; for each: time to first token and decode tokens/s (client side,
-// streamed, greedy), bytes sent per token per hop (a sealed f32 hidden-state frame), and the
-// per-hop overhead (decode time per token over the single node's, divided by hops per token).
-// Writes bench/results/mesh.json and mesh.md.
+// streamed, greedy), bytes sent per token per hop (a sealed f16 hidden-state frame, as nodes of
+// this version send each other), and the per-hop overhead (decode time per token over the single
+// node's, divided by hops per token). Writes bench/results/mesh.json and mesh.md.
+//
+// Counting: decode tokens are the server's own count (`usage.completion_tokens`, streamed with
+// include_usage), not SSE chunks (a chunk is not always one token), timed from the first text
+// chunk to the end of the stream. Each figure is the median of BENCH_MESH_RUNS runs: on a shared
+// 2-core machine one run can be several times slower than the next (an earlier version took the
+// best of two, and its 1-node row of 34 tok/s came from a run under another process's load).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGGUFHeader } from '../main/engine/gguf/reader.js';
 import { writeRandomModel } from '../main/engine/gguf/random-model.js';
@@ -22,6 +28,7 @@ const resultsDir = join(root, 'bench', 'results');
 const layers = Number(process.env.BENCH_MESH_LAYERS ?? 6);
 const decodeTokens = Number(process.env.BENCH_MESH_TOKENS ?? 64);
 const threads = Number(process.env.BENCH_THREADS ?? 1);
+const runs = Number(process.env.BENCH_MESH_RUNS ?? 5);
 const CONTEXT = 1024;
 
 interface Row {
@@ -53,32 +60,46 @@ async function until(probe: () => Promise<boolean>): Promise<void> {
   }
 }
 
-/** Streams one greedy completion; returns TTFT and decode rate from the chunks' arrival times. */
-async function measure(node: RunningNode): Promise<{ ttft: number; tokensPerSecond: number }> {
+/** Streams one greedy completion; TTFT and decode rate (server-counted tokens over client time). */
+async function measure(node: RunningNode): Promise<{ ttft: number; tokensPerSecond: number; tokens: number }> {
   const started = performance.now();
   const response = await fetch(`${node.baseUrl}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'bench', prompt: 'The mesh carries hidden states from node to node and', temperature: 0, max_tokens: decodeTokens, stream: true }),
+    body: JSON.stringify({
+      model: 'bench', prompt: 'The mesh carries hidden states from node to node and', temperature: 0, max_tokens: decodeTokens,
+      stream: true, stream_options: { include_usage: true },
+    }),
   });
   const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
   let first: number | undefined;
-  let chunks = 0;
+  let tokens = 0;
   let buffered = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffered += new TextDecoder().decode(value);
+    buffered += decoder.decode(value, { stream: true });
     const events = buffered.split('\n\n');
     buffered = events.pop()!;
     for (const event of events) {
-      if (!event.includes('"text"')) continue;
-      first ??= performance.now();
-      chunks++;
+      const data = event.replace(/^data: /, '');
+      if (data === '[DONE]') continue;
+      const chunk = JSON.parse(data) as { choices?: { text?: string }[]; usage?: { completion_tokens: number } | null };
+      if (chunk.choices?.some((choice) => choice.text)) first ??= performance.now();
+      if (chunk.usage) tokens = chunk.usage.completion_tokens;
     }
   }
   const ended = performance.now();
-  return { ttft: (first ?? ended) - started, tokensPerSecond: chunks > 1 ? ((chunks - 1) * 1000) / (ended - first!) : 0 };
+  if (first === undefined || tokens < 2) throw new Error(`the completion gave ${tokens} token(s); the figures need more`);
+  // The first token comes from the prefill; the other tokens - 1 each took one decode step.
+  return { ttft: first - started, tokensPerSecond: ((tokens - 1) * 1000) / (ended - first), tokens };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function main(): Promise<void> {
@@ -88,10 +109,10 @@ async function main(): Promise<void> {
   const figures = plannerModelFromHeader(await readGGUFHeader(modelPath), CONTEXT);
   const perLayer = figures.bytesPerLayer + figures.kvBytesPerTokenPerLayer * CONTEXT;
   const limit = (count: number, head: boolean) =>
-    Math.ceil(((head ? figures.headBytes : 0) + (count + 0.5) * perLayer + PLAN_HEADROOM_BYTES) / (1 - PLAN_HEADROOM_FRACTION));
+    Math.ceil(((head ? figures.headBytes : (figures.embeddingBytes ?? 0)) + (count + 0.5) * perLayer + PLAN_HEADROOM_BYTES) / (1 - PLAN_HEADROOM_FRACTION));
   const hopFrame = encodeMeshMessage({
     type: 'tensor', planId: crypto.randomUUID(), sequenceId: 'default', position: 100, tokenCount: 1, hiddenSize: figures.hiddenSize,
-    dtype: 'f32', layer: 1, chunk: 0, chunks: 1, step: 1000, data: new Uint8Array(figures.hiddenSize * 4),
+    dtype: 'f16', layer: 1, chunk: 0, chunks: 1, step: 1000, data: new Uint8Array(figures.hiddenSize * 2),
   });
   const bytesPerTokenPerHop = sealedLength(hopFrame.byteLength);
 
@@ -124,7 +145,9 @@ async function main(): Promise<void> {
       const shards = view.plans[0]?.plan.shards.length ?? 1;
       if (shards !== count) throw new Error(`expected a plan over ${count} nodes, got ${shards}`);
       await measure(nodes[0]!); // warm-up
-      const best = [await measure(nodes[0]!), await measure(nodes[0]!)].sort((a, b) => b.tokensPerSecond - a.tokensPerSecond)[0]!;
+      const samples: Awaited<ReturnType<typeof measure>>[] = [];
+      for (let run = 0; run < runs; run++) samples.push(await measure(nodes[0]!));
+      const best = { ttft: median(samples.map((sample) => sample.ttft)), tokensPerSecond: median(samples.map((sample) => sample.tokensPerSecond)) };
       const hops = count > 1 ? count : 0;
       rows.push({
         nodes: count,
@@ -143,7 +166,11 @@ async function main(): Promise<void> {
   await rm(scratch, { recursive: true, force: true });
 
   mkdirSync(resultsDir, { recursive: true });
-  const meta = { date: new Date().toISOString(), model: `qwen3-0.6b tiny widths, ${layers} layers, Q8_0`, hiddenSize: figures.hiddenSize, threadsPerNode: threads, decodeTokens };
+  const meta = {
+    date: new Date().toISOString(), model: `qwen3-0.6b tiny widths, ${layers} layers, Q8_0`, hiddenSize: figures.hiddenSize, threadsPerNode: threads, decodeTokens,
+    runsPerFigure: `${runs} (median)`, hiddenStatesOnTheWire: 'f16', cores: cpus().length, loadAverageAtEnd: loadavg().map((value) => value.toFixed(2)).join(' '),
+    twoNodesOverOne: rows[1] && rows[0] ? round(rows[1].decodeTokensPerSecond / rows[0].decodeTokensPerSecond) : null,
+  };
   writeFileSync(join(resultsDir, 'mesh.json'), JSON.stringify({ ...meta, rows }, null, 2));
   const table = [
     '| nodes | hops/token | TTFT ms | decode tok/s | ms/token | bytes/token/hop | overhead ms/hop |',

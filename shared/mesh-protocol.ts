@@ -17,6 +17,13 @@ import { deviceInfoSchema } from './control.js';
 
 /** Bumped whenever a change would make an older node misread a newer one. */
 export const MESH_PROTOCOL_VERSION = 1;
+/**
+ * Optional abilities a node lists in its hello. `tensor-f16`: it accepts hidden states as f16
+ * (half the bytes per hop); a sender uses f16 only towards a node that announced it.
+ * `model-files`: it answers model-file-info / model-file-read (an older node would close the link
+ * on those messages, so they go only to nodes that announced this).
+ */
+export const MESH_FEATURES = { tensorF16: 'tensor-f16', modelFiles: 'model-files' } as const;
 
 /** Default TCP port of the mesh WebSocket server (LAN-facing). */
 export const DEFAULT_MESH_PORT = 7341;
@@ -46,6 +53,8 @@ const BINARY_HEADER_OFFSET = 12;
 // ---- Building blocks ----------------------------------------------------------------------
 
 const id = z.string().min(1).max(MAX_ID_LENGTH);
+/** A file name in a node's model store: no path separators (the server checks again). */
+const modelFileName = z.string().min(1).max(255).regex(/^[^/\\]+$/);
 const count = z.number().int().nonnegative();
 const finite = z.number().finite();
 
@@ -177,6 +186,11 @@ export const meshJsonMessageSchema = z.discriminatedUnion('type', [
     name: z.string().max(256),
     /** Port the sender's mesh server listens on (0 when it does not listen). */
     meshPort: z.number().int().min(0).max(65535),
+    /**
+     * Optional abilities beyond the version's baseline (see MESH_FEATURES). Absent from older
+     * nodes, which a sender then treats as having none (e.g. it sends them f32 hidden states).
+     */
+    features: z.array(z.string().max(64)).max(64).optional(),
   }),
   z.object({ type: z.literal('device'), report: meshDeviceReportSchema }),
   /** The sender's own links, so every node can see the whole cluster. */
@@ -232,6 +246,18 @@ export const meshJsonMessageSchema = z.discriminatedUnion('type', [
   /** Echoes the ping's seq and sentAt so the pinger measures RTT on its own clock. */
   z.object({ type: z.literal('pong'), seq: count, sentAt: finite, repliedAt: finite }),
   z.object({ type: z.literal('probe-ack'), probeId: id, bytes: count }),
+  /** Asks whether the receiver holds a model file by name; answered with model-file-found or -missing. */
+  z.object({ type: z.literal('model-file-info'), requestId: id, name: modelFileName }),
+  /** Asks for bytes [start, end) of a file; answered with model-file-data frames (or model-file-missing). */
+  z.object({ type: z.literal('model-file-read'), requestId: id, name: modelFileName, start: count, end: count }),
+  z.object({
+    type: z.literal('model-file-found'),
+    requestId: id,
+    sizeBytes: count,
+    /** sha256 (hex) of the whole file as the sender holds it. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  z.object({ type: z.literal('model-file-missing'), requestId: id, message: z.string().max(4096) }),
 ]);
 export type MeshJsonMessage = z.infer<typeof meshJsonMessageSchema>;
 
@@ -256,15 +282,26 @@ export const tensorHeaderSchema = z.object({
   step: count,
 });
 export const probeHeaderSchema = z.object({ type: z.literal('probe'), probeId: id });
-export const binaryHeaderSchema = z.discriminatedUnion('type', [tensorHeaderSchema, probeHeaderSchema]);
+/** One piece of a model-file-read answer; `last` marks the final piece of that request. */
+export const modelFileDataHeaderSchema = z.object({
+  type: z.literal('model-file-data'),
+  requestId: id,
+  last: z.boolean(),
+  /** sha256 (hex) of this piece's bytes as the sender read them from its disk; the receiver checks it. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+export const binaryHeaderSchema = z.discriminatedUnion('type', [tensorHeaderSchema, probeHeaderSchema, modelFileDataHeaderSchema]);
 export type TensorHeader = z.infer<typeof tensorHeaderSchema>;
 export type ProbeHeader = z.infer<typeof probeHeaderSchema>;
+export type ModelFileDataHeader = z.infer<typeof modelFileDataHeaderSchema>;
 
 /** Hidden states of `tokenCount` tokens, row-major [tokenCount][hiddenSize], little-endian. */
 export type TensorMessage = TensorHeader & { data: Uint8Array };
 /** Filler bytes for measuring a link's bandwidth; answered with `probe-ack`. */
 export type ProbeMessage = ProbeHeader & { data: Uint8Array };
-export type MeshBinaryMessage = TensorMessage | ProbeMessage;
+/** Bytes of a model file sent to a peer (at most a few MiB per frame). */
+export type ModelFileDataMessage = ModelFileDataHeader & { data: Uint8Array };
+export type MeshBinaryMessage = TensorMessage | ProbeMessage | ModelFileDataMessage;
 
 export type MeshMessage = MeshJsonMessage | MeshBinaryMessage;
 export type MeshMessageType = MeshMessage['type'];
@@ -276,7 +313,7 @@ export class MeshFrameError extends Error {
 }
 
 export function isBinaryMessage(message: MeshMessage): message is MeshBinaryMessage {
-  return message.type === 'tensor' || message.type === 'probe';
+  return message.type === 'tensor' || message.type === 'probe' || message.type === 'model-file-data';
 }
 
 /** Bytes a tensor message's payload must have. */

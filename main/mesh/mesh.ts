@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { TesseraError } from '../../shared/errors.js';
 import {
   DEFAULT_MESH_PORT,
+  MESH_FEATURES,
   MESH_WEBSOCKET_PATH,
   type MeshDeviceReport,
   type MeshLinkReport,
@@ -54,7 +55,12 @@ export interface MeshConfig {
   /** 0 turns periodic probes off (measureBandwidth still works). */
   bandwidthProbeIntervalMs?: number;
   bandwidthProbeBytes?: number;
+  /** Abilities announced to peers (default DEFAULT_MESH_FEATURES); `[]` makes this node look like an older one. */
+  features?: readonly string[];
 }
+
+/** What this version of the mesh can do beyond the protocol's baseline. */
+export const DEFAULT_MESH_FEATURES: readonly string[] = [MESH_FEATURES.tensorF16, MESH_FEATURES.modelFiles];
 
 /** What the mesh knows about one connected peer. */
 export interface PeerSummary {
@@ -212,6 +218,17 @@ export class Mesh {
     }
   }
 
+  /** Whether a connected peer announced an optional ability (MESH_FEATURES); false when not connected. */
+  peerSupports(nodeId: string, feature: string): boolean {
+    return this.#links.get(nodeId)?.supports(feature) ?? false;
+  }
+
+  /** Bytes queued on the link to a peer and not yet handed to the OS; 0 when not connected. */
+  bufferedBytes(nodeId: string): number {
+    const link = this.#links.get(nodeId);
+    return link === undefined || link.closed ? 0 : link.bufferedBytes;
+  }
+
   /** Measures the link to a peer now (bytes/s). */
   async measureBandwidth(nodeId: string, bytes = this.#config.bandwidthProbeBytes ?? BANDWIDTH_PROBE_BYTES): Promise<number> {
     const link = this.#links.get(nodeId);
@@ -340,6 +357,7 @@ export class Mesh {
       nodeId: this.nodeId,
       name: this.#name,
       meshPort: this.#port,
+      features: this.#config.features ?? DEFAULT_MESH_FEATURES,
       heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
       peerTimeoutMs: this.#config.peerTimeoutMs,
       helloTimeoutMs: this.#config.handshakeTimeoutMs,

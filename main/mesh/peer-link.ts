@@ -33,6 +33,8 @@ export interface PeerLinkOptions {
   nodeId: string;
   name: string;
   meshPort: number;
+  /** Optional abilities to announce in our hello (MESH_FEATURES). */
+  features?: readonly string[];
   heartbeatIntervalMs?: number;
   peerTimeoutMs?: number;
   helloTimeoutMs?: number;
@@ -117,8 +119,19 @@ export class PeerLink {
         nodeId: options.nodeId,
         name: options.name,
         meshPort: options.meshPort,
+        ...(options.features === undefined ? {} : { features: [...options.features] }),
       });
     });
+  }
+
+  /** Whether the peer announced an optional ability (MESH_FEATURES) in its hello. */
+  supports(feature: string): boolean {
+    return this.hello.features?.includes(feature) ?? false;
+  }
+
+  /** Bytes sent on this link but not yet handed to the OS (for backpressure). */
+  get bufferedBytes(): number {
+    return this.#channel.bufferedBytes;
   }
 
   get nodeId(): string {
@@ -253,6 +266,11 @@ export class PeerLink {
       case 'tokens':
       case 'error':
       case 'tensor':
+      case 'model-file-info':
+      case 'model-file-read':
+      case 'model-file-found':
+      case 'model-file-missing':
+      case 'model-file-data':
         this.#messageListener?.(message);
         return;
       default:

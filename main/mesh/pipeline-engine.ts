@@ -1,6 +1,6 @@
 // The pipeline driver on a model's head node: the same generate() contract as a local Engine,
 // with each forward step run around the ring of shards. The head sends token ids to the first
-// shard, every shard runs its layers and passes hidden states (f32) on, and the head's own shard
+// shard, every shard runs its layers and passes hidden states (f16 or f32) on, and the head's own shard
 // (the last layers, output norm and head) gives the logits the decode loop samples from. The
 // per-token logic is the engine's own GenerationSteps, run here on the main thread.
 import { TesseraError, isTesseraError } from '../../shared/errors.js';
@@ -13,10 +13,22 @@ import type { RingOutput } from './shard-host.js';
 /** Prompt tokens per prefill chunk: chunks flow through the ring one behind the other. */
 export const PREFILL_CHUNK_TOKENS = 64;
 /**
- * Longest one ring step may take before the request fails. Nodes that leave or freeze are caught
- * sooner by the mesh's heartbeats (PEER_TIMEOUT_MS); this catches a shard that is alive but stuck.
+ * Longest one ring step may ever take before the request fails. Nodes that leave or freeze are
+ * caught sooner by the mesh's heartbeats (PEER_TIMEOUT_MS); a shard that is connected but stuck
+ * (its engine hung, its disk stalled) is caught by the step deadline below, long before this.
  */
 export const PIPELINE_STEP_TIMEOUT_MS = 60_000;
+/**
+ * Step deadline once steps were timed: STEP_DEADLINE_FACTOR × the expected time (measured ms per
+ * token × tokens in the step) + STEP_DEADLINE_MARGIN_MS, so a decode step of a few ms that has not
+ * come back after ~3 s means a stalled shard, while a long prefill still gets its time.
+ */
+export const STEP_DEADLINE_FACTOR = 10;
+export const STEP_DEADLINE_MARGIN_MS = 3_000;
+/** Deadline of a plan's first step (nothing measured yet): STEP_DEADLINE_FACTOR × predicted, at least this. */
+export const FIRST_STEP_DEADLINE_MS = 15_000;
+/** Weight of the newest step in the ms-per-token moving average. */
+const STEP_TIME_SMOOTHING = 0.2;
 
 export interface PipelineDeployment {
   readonly planId: string;
@@ -34,6 +46,7 @@ export interface PipelineEngineOptions {
   readonly redeploy: (previous: PipelineDeployment) => Promise<PipelineDeployment>;
   /** Unloads every shard of the model. */
   readonly release: (deployment: PipelineDeployment) => Promise<void>;
+  /** Caps every step's deadline (default PIPELINE_STEP_TIMEOUT_MS). */
   readonly stepTimeoutMs?: number;
 }
 
@@ -52,6 +65,8 @@ export class PipelineEngine {
   #pending: PendingStep | undefined;
   #closed = false;
   #stepCounter = 0;
+  /** Measured ring time per token of the current plan (a moving average), ms; undefined until timed. */
+  #msPerToken: number | undefined;
   /** Tokens the ring's KV caches hold per sequence, to reuse a repeated prefix. */
   readonly #cached = new Map<string, number[]>();
 
@@ -166,24 +181,40 @@ export class PipelineEngine {
     }
     this.#deployment = next;
     this.#broken = undefined;
+    this.#msPerToken = undefined; // a new ring: time it afresh
     return next;
+  }
+
+  /**
+   * How long a step of `tokenCount` tokens may take before its plan counts as stalled: from the
+   * measured time per token once there is one, else from the planner's prediction.
+   */
+  stepDeadlineMs(tokenCount: number, plan: Plan): number {
+    const cap = this.#options.stepTimeoutMs ?? PIPELINE_STEP_TIMEOUT_MS;
+    const deadline = this.#msPerToken === undefined
+      ? Math.max(FIRST_STEP_DEADLINE_MS, STEP_DEADLINE_FACTOR * plan.predictedTokenSeconds * 1000 * tokenCount)
+      : STEP_DEADLINE_FACTOR * this.#msPerToken * tokenCount + STEP_DEADLINE_MARGIN_MS;
+    return Math.min(cap, deadline);
   }
 
   /** Runs `tokens` at `position` around the ring; resolves with the last row's logits. */
   #step(deployment: PipelineDeployment, sequenceId: string, tokens: Int32Array, position: number): Promise<Float32Array> {
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     const first = deployment.plan.shards[0]!;
-    const timeoutMs = this.#options.stepTimeoutMs ?? PIPELINE_STEP_TIMEOUT_MS;
+    const deadlineMs = this.stepDeadlineMs(tokens.length, deployment.plan);
     return new Promise<Float32Array>((resolve, reject) => {
+      const started = performance.now();
       const timer = setTimeout(
-        () => this.fail(new TesseraError('PIPELINE_FAILED', `a ring step took over ${timeoutMs} ms; a shard is stuck`)),
-        timeoutMs,
+        () => this.fail(new TesseraError('PIPELINE_FAILED', `a ring step of ${tokens.length} token(s) took over ${Math.round(deadlineMs)} ms; a shard of the plan is stalled`)),
+        deadlineMs,
       );
       const step = ++this.#stepCounter;
       this.#pending = {
         step,
         resolve: (logits) => {
           clearTimeout(timer);
+          const sample = (performance.now() - started) / tokens.length;
+          this.#msPerToken = this.#msPerToken === undefined ? sample : this.#msPerToken + STEP_TIME_SMOOTHING * (sample - this.#msPerToken);
           resolve(logits);
         },
         reject: (error) => {

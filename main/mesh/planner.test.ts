@@ -161,3 +161,33 @@ describe('plan with a fixed head', () => {
     assert.throws(() => plan(devices, fullMesh(devices), model, { ...NO_HEADROOM, headNodeId: 'tiny' }), (error) => isTesseraError(error, 'PLAN_NO_FIT'));
   });
 });
+
+describe('token embeddings', () => {
+  /** 8 layers of 1 GiB; 2 GiB embedding table on the first shard, 2 GiB output head on the head. */
+  const untied: PlannerModel = { ...model, layerCount: 8, headBytes: 2 * GiB, embeddingBytes: 2 * GiB, tiedEmbeddings: false };
+
+  it('counts the embedding table on the first shard, not only on the head', () => {
+    // Head: 2 GiB head + 4 layers = 6 GiB. First shard: 4 layers alone would fit in 5 GiB, not with 2 GiB of embeddings.
+    const devices = [device('first', 5, 10e9), device('head', 6, 10e9)];
+    assert.throws(() => plan(devices, fullMesh(devices), untied, { ...NO_HEADROOM, headNodeId: 'head' }), (error) => isTesseraError(error, 'PLAN_NO_FIT'));
+    const roomy = [device('first', 6, 10e9), device('head', 6, 10e9)];
+    const result = plan(roomy, fullMesh(roomy), untied, { ...NO_HEADROOM, headNodeId: 'head' });
+    assert.deepEqual(result.shards.map((shard) => [shard.nodeId, shard.layerEnd - shard.layerStart]), [['first', 4], ['head', 4]]);
+  });
+
+  it('holds a tied table once on a node that is both first shard and head', () => {
+    const tied: PlannerModel = { ...untied, tiedEmbeddings: true };
+    // 8 layers + one 2 GiB table = 10 GiB: fits with tied embeddings, not with separate ones.
+    const devices = [device('solo', 10, 10e9)];
+    assert.equal(plan(devices, [], tied, NO_HEADROOM).shards.length, 1);
+    assert.throws(() => plan(devices, [], untied, NO_HEADROOM), (error) => isTesseraError(error, 'PLAN_NO_FIT'));
+  });
+
+  it('picks as first shard the node that has room for the embeddings', () => {
+    // 7 layers: head 2 (+ its 2 GiB), b-roomy 3 (+ the table), a-small 2. a-small cannot hold the table.
+    const seven: PlannerModel = { ...untied, layerCount: 7 };
+    const devices = [device('a-small', 2, 10e9), device('b-roomy', 5, 10e9), device('head', 4, 10e9)];
+    const result = plan(devices, fullMesh(devices), seven, { ...NO_HEADROOM, headNodeId: 'head' });
+    assert.deepEqual(result.shards.map((shard) => [shard.nodeId, shard.layerEnd - shard.layerStart]), [['b-roomy', 3], ['a-small', 2], ['head', 2]]);
+  });
+});

@@ -3,9 +3,10 @@
 //
 // The ring. The head node embeds each token, sends its hidden state to the first shard, each
 // shard passes its output on, and the last shard is the head itself: it runs the final layers,
-// the output norm and the output head, and samples. So the head holds the embeddings, its layers,
-// and the output weights (`headBytes`); a ring of k > 1 nodes makes k hops per token, a single
-// node none.
+// the output norm and the output head, and samples. So the first shard holds the token
+// embeddings (`embeddingBytes`), the head holds the output weights (`headBytes`; with tied
+// embeddings that is the embedding table again, held once where one node is both); a ring of
+// k > 1 nodes makes k hops per token, a single node none.
 //
 // Cost of a ring, per decoded token (decode is bound by streaming weights):
 //   Σ_node layers × bytesPerLayer / weightBytesPerSecond      compute
@@ -13,12 +14,12 @@
 //   + Σ_hop (rttMs / 2 / 1000 + hiddenSize × activationBytes / bandwidth)   transfers
 //
 // Memory: a node with L layers needs L × (bytesPerLayer + kvBytesPerTokenPerLayer × contextLength),
-// plus headBytes on the head, within its usable memory: free × (1 − headroomFraction) − headroomBytes.
+// plus headBytes on the head and embeddingBytes on the first shard, within its usable memory: free × (1 − headroomFraction) − headroomBytes.
 // The headroom (10% + 256 MiB by default) is for activations, scratch buffers, the runtime and
 // the OS's own swings in free memory, which the figures above do not count.
 //
-// Search: every subset of nodes (at most maxNodes, default 8), every choice of head, every order
-// of the others. For a fixed subset and head the best split is greedy (layer cost is linear:
+// Search: every subset of nodes (at most maxNodes, default 8), every choice of head and of first
+// shard, every order of the others. For a fixed subset, head and first shard the best split is greedy (layer cost is linear:
 // each node gets one layer, the rest go to the fastest nodes up to what fits). Ties go to fewer
 // nodes, then to the lexicographically smaller list of node ids in ring order.
 import { TesseraError } from '../../shared/errors.js';
@@ -44,8 +45,12 @@ export interface PlannerModel {
   layerCount: number;
   /** Weight bytes of one transformer block (as loaded). */
   bytesPerLayer: number;
-  /** Token embeddings + output norm + output head, held by the head node. */
+  /** Output norm + output head, held by the head node (with tied embeddings, the embedding table). */
   headBytes: number;
+  /** Token embeddings, held by the first shard (which embeds the token ids); 0 when absent. */
+  embeddingBytes?: number;
+  /** The output head is the embedding table: a node that is both first and head holds it once. */
+  tiedEmbeddings?: boolean;
   /** Output-head weight bytes streamed per token on the head (0 to ignore). */
   outputComputeBytes?: number;
   /** K and V for one token in one layer, bytes. */
@@ -110,17 +115,20 @@ export function plan(devices: PlannerDevice[], links: PlannerLink[], model: Plan
     const members = candidates.filter((_, index) => mask & (1 << index));
     for (const head of members) {
       if (options.headNodeId !== undefined && head.device.id !== options.headNodeId) continue;
-      const layers = splitLayers(members, head, model, perLayerBytes);
-      if (!layers) continue;
-      let compute = (model.outputComputeBytes ?? 0) / head.device.weightBytesPerSecond;
-      for (const member of members) compute += layers.get(member.device.id)! * member.secondsPerLayer;
-      const others = members.filter((member) => member !== head).map((member) => member.device.id);
-      for (const order of permutations(others)) {
-        const ring = [...order, head.device.id];
-        const hops = ringHopSeconds(ring, hopSeconds);
-        if (!Number.isFinite(hops)) continue;
-        const candidate: Best = { seconds: compute + hops, compute, hops, ring, layers };
-        if (!best || isBetter(candidate, best)) best = candidate;
+      const others = members.filter((member) => member !== head);
+      for (const first of others.length === 0 ? [head] : others) {
+        const layers = splitLayers(members, head, first, model, perLayerBytes);
+        if (!layers) continue;
+        let compute = (model.outputComputeBytes ?? 0) / head.device.weightBytesPerSecond;
+        for (const member of members) compute += layers.get(member.device.id)! * member.secondsPerLayer;
+        const middle = others.filter((member) => member !== first).map((member) => member.device.id);
+        for (const order of permutations(middle)) {
+          const ring = first === head ? [head.device.id] : [first.device.id, ...order, head.device.id];
+          const hops = ringHopSeconds(ring, hopSeconds);
+          if (!Number.isFinite(hops)) continue;
+          const candidate: Best = { seconds: compute + hops, compute, hops, ring, layers };
+          if (!best || isBetter(candidate, best)) best = candidate;
+        }
       }
     }
   }
@@ -144,12 +152,19 @@ export function plan(devices: PlannerDevice[], links: PlannerLink[], model: Plan
   };
 }
 
-/** Layers per node for this subset and head, or undefined when the subset cannot hold the model. */
-function splitLayers(members: Candidate[], head: Candidate, model: PlannerModel, perLayerBytes: number): Map<string, number> | undefined {
+/** Bytes a node holds besides its layers: embeddings on the first shard, output weights on the head. */
+export function fixedBytes(model: PlannerModel, isFirst: boolean, isHead: boolean): number {
+  const embedding = model.embeddingBytes ?? 0;
+  if (isFirst && isHead) return model.headBytes + (model.tiedEmbeddings ? 0 : embedding);
+  return (isHead ? model.headBytes : 0) + (isFirst ? embedding : 0);
+}
+
+/** Layers per node for this subset, head and first shard, or undefined when they cannot hold the model. */
+function splitLayers(members: Candidate[], head: Candidate, first: Candidate, model: PlannerModel, perLayerBytes: number): Map<string, number> | undefined {
   const capacity = new Map<string, number>();
   let total = 0;
   for (const member of members) {
-    const usable = member.usable - (member === head ? model.headBytes : 0);
+    const usable = member.usable - fixedBytes(model, member === first, member === head);
     const fits = perLayerBytes > 0 ? Math.floor(usable / perLayerBytes) : model.layerCount;
     if (fits < 1) return undefined; // every ring member runs at least one layer
     capacity.set(member.device.id, Math.min(fits, model.layerCount));
@@ -224,8 +239,8 @@ function compareIds(a: string, b: string): number {
 }
 
 function validateModel(model: PlannerModel): void {
-  const fields: Array<keyof PlannerModel> = ['layerCount', 'bytesPerLayer', 'headBytes', 'kvBytesPerTokenPerLayer', 'contextLength', 'hiddenSize', 'activationBytes'];
-  for (const field of fields) {
+  const fields = ['layerCount', 'bytesPerLayer', 'headBytes', 'kvBytesPerTokenPerLayer', 'contextLength', 'hiddenSize', 'activationBytes'] as const;
+  for (const field of [...fields, ...(model.embeddingBytes === undefined ? [] : (['embeddingBytes'] as const))]) {
     const value = model[field];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new TesseraError('PLAN_NO_FIT', `model field ${field} must be a non-negative number`);
@@ -235,7 +250,7 @@ function validateModel(model: PlannerModel): void {
 }
 
 function noFit(devices: PlannerDevice[], model: PlannerModel, perLayerBytes: number, options: PlannerOptions): TesseraError {
-  const needed = model.layerCount * perLayerBytes + model.headBytes;
+  const needed = model.layerCount * perLayerBytes + fixedBytes(model, true, true);
   const offered = devices.reduce((sum, device) => sum + usableMemoryBytes(device, options), 0);
   const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   return new TesseraError(

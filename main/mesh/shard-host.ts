@@ -5,19 +5,49 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TesseraError, isTesseraError } from '../../shared/errors.js';
-import type { MeshMessage, MeshMessageOf, Plan, ShardAssignment } from '../../shared/mesh-protocol.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MESH_FEATURES, type MeshMessage, type MeshMessageOf, type Plan, type ShardAssignment } from '../../shared/mesh-protocol.js';
 import { Engine, type EngineLoadOptions } from '../engine/index.js';
+import { decodeHalf, encodeHalf } from './half-float.js';
 
 /** How the host talks to the mesh (the Mesh itself, or a test double of its send). */
 export interface ShardHostMesh {
   readonly nodeId: string;
   send(nodeId: string, message: MeshMessage): void;
+  /** Whether a peer announced an ability (MESH_FEATURES); absent: none did. */
+  peerSupports?(nodeId: string, feature: string): boolean;
+  /** Bytes waiting in the link to a peer (backpressure); absent: never waits. */
+  bufferedBytes?(nodeId: string): number;
 }
+
+/**
+ * A shard holds its next output while this many bytes wait in the link to the next node, so a long
+ * prompt's hidden states queue in order here instead of piling up in the socket (8 MiB: a few
+ * prefill chunks of a large model).
+ */
+export const TENSOR_BUFFERED_LIMIT_BYTES = 8 * 1024 * 1024;
+/** How often a held output looks at the link again. */
+const DRAIN_POLL_MS = 1;
 
 export interface ShardHostOptions {
   /** `<dataDir>/models/<modelId>.gguf` is where a peer looks for a model it was not given a path for. */
   dataDir: string;
   threads?: number;
+  /**
+   * Gets the file for a shard this node lacks from the node that asked for it (its head), and
+   * returns where it put it. Absent: a missing file fails the load.
+   */
+  fetchModelFile?: (from: string, request: MeshMessageOf<'shard-load'>) => Promise<string>;
+  /**
+   * Hidden states to the next node: 'f16' (the default) halves the bytes per hop and is used only
+   * towards a node that announced MESH_FEATURES.tensorF16; 'f32' always sends full precision.
+   */
+  hiddenStateDtype?: 'f16' | 'f32';
+}
+
+/** Where a shard fetched from a peer is kept: `<dataDir>/models/<modelId>.layers-<start>-<end>.gguf`. */
+export function fetchedShardPath(dataDir: string, modelId: string, layerStart: number, layerEnd: number): string {
+  return join(dataDir, 'models', `${modelId}.layers-${layerStart}-${layerEnd}.gguf`);
 }
 
 /** Logits of the last row of a step that ran through the whole ring, for the head's driver. */
@@ -35,6 +65,8 @@ interface LocalShard {
   readonly plan: Plan;
   readonly assignment: ShardAssignment;
   readonly engine: Engine;
+  /** Outputs leave in the order their inputs came, each after the link has room for it. */
+  sending: Promise<void>;
 }
 
 export class ShardHost {
@@ -93,7 +125,7 @@ export class ShardHost {
       await engine.close(); // unloaded while loading
       throw new TesseraError('SHARD_LOAD_FAILED', `plan ${planId} was withdrawn while its shard loaded`);
     }
-    this.#shards.set(planId, { planId, plan, assignment, engine });
+    this.#shards.set(planId, { planId, plan, assignment, engine, sending: Promise.resolve() });
     return engine;
   }
 
@@ -150,14 +182,14 @@ export class ShardHost {
     }
     const input = message.dtype === 'i32'
       ? new Int32Array(message.data.buffer, message.data.byteOffset, message.data.byteLength / 4)
-      : new Float32Array(message.data.buffer, message.data.byteOffset, message.data.byteLength / 4);
-    if (message.dtype === 'f16') {
-      this.#fail(head, message, new TesseraError('PIPELINE_FAILED', 'f16 hidden states are not supported yet'));
-      return;
-    }
-    // Forward requests are posted to the engine thread at once, so chunks run in arrival order.
-    shard.engine.forwardShard({ sequence: message.sequenceId, position: message.position, input }).then(
-      (output) => {
+      : message.dtype === 'f16'
+        ? decodeHalf(message.data)
+        : new Float32Array(message.data.buffer, message.data.byteOffset, message.data.byteLength / 4);
+    // Forward requests are posted to the engine thread at once, so chunks run in arrival order;
+    // their outputs go out through one chain per shard, so they leave in that order too.
+    const computed = shard.engine.forwardShard({ sequence: message.sequenceId, position: message.position, input });
+    const sent = shard.sending.then(() => computed).then(
+      async (output) => {
         const index = shard.plan.shards.indexOf(shard.assignment);
         const next = shard.plan.shards[index + 1];
         if (output.kind === 'logits') {
@@ -173,6 +205,8 @@ export class ShardHost {
           return;
         }
         if (next === undefined) throw new TesseraError('PIPELINE_FAILED', 'the last shard of a ring gave hidden states');
+        await this.#roomOn(next.nodeId);
+        const half = this.#options.hiddenStateDtype !== 'f32' && this.#mesh.peerSupports?.(next.nodeId, MESH_FEATURES.tensorF16) === true;
         this.#mesh.send(next.nodeId, {
           type: 'tensor',
           planId: message.planId,
@@ -180,18 +214,26 @@ export class ShardHost {
           position: message.position,
           tokenCount: output.rows,
           hiddenSize: output.data.length / output.rows,
-          dtype: 'f32',
+          dtype: half ? 'f16' : 'f32',
           layer: next.layerStart,
           chunk: message.chunk,
           chunks: message.chunks,
           step: message.step,
-          data: new Uint8Array(output.data.buffer, output.data.byteOffset, output.data.byteLength),
+          data: half ? encodeHalf(output.data) : new Uint8Array(output.data.buffer, output.data.byteOffset, output.data.byteLength),
         });
       },
     ).catch((error: unknown) => {
       const failure = isTesseraError(error) ? error : new TesseraError('PIPELINE_FAILED', String(error));
       this.#fail(head, message, failure);
     });
+    shard.sending = sent;
+  }
+
+  /** Waits while the link to `nodeId` holds more than TENSOR_BUFFERED_LIMIT_BYTES unsent. */
+  async #roomOn(nodeId: string): Promise<void> {
+    const buffered = this.#mesh.bufferedBytes;
+    if (buffered === undefined) return;
+    while (buffered.call(this.#mesh, nodeId) > TENSOR_BUFFERED_LIMIT_BYTES) await sleep(DRAIN_POLL_MS);
   }
 
   #fail(head: string | undefined, message: MeshMessageOf<'tensor'>, error: TesseraError): void {
@@ -231,7 +273,10 @@ export class ShardHost {
     }
     status('loading');
     try {
-      const path = await this.#findModelFile(message.modelId, message.path);
+      const path = await this.#findModelFile(message).catch(async (error: unknown) => {
+        if (this.#options.fetchModelFile === undefined || message.path === undefined) throw error;
+        return this.#options.fetchModelFile(from, message);
+      });
       await this.load(message.planId, message.modelId, known.plan, path, message.contextLength === undefined ? {} : { contextLength: message.contextLength });
       status('ready');
     } catch (error) {
@@ -239,9 +284,17 @@ export class ShardHost {
     }
   }
 
-  /** The sender's path when this node has that file too, else `<dataDir>/models/<modelId>.gguf`. */
-  async #findModelFile(modelId: string, path: string | undefined): Promise<string> {
-    const candidates = [...(path === undefined ? [] : [path]), join(this.#options.dataDir, 'models', `${modelId}.gguf`)];
+  /**
+   * The sender's path when this node has that file too, else `<dataDir>/models/<modelId>.gguf`,
+   * else a shard of exactly these layers fetched earlier.
+   */
+  async #findModelFile(message: MeshMessageOf<'shard-load'>): Promise<string> {
+    const { modelId, path } = message;
+    const candidates = [
+      ...(path === undefined ? [] : [path]),
+      join(this.#options.dataDir, 'models', `${modelId}.gguf`),
+      fetchedShardPath(this.#options.dataDir, modelId, message.layerStart, message.layerEnd),
+    ];
     for (const candidate of candidates) {
       try {
         await access(candidate);

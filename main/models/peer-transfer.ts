@@ -1,13 +1,17 @@
 // Model files from a peer: a node that lacks a file another node already holds fetches it over
 // the cluster's link rather than the internet, hash-checked like a hub download (the downloader
 // verifies the whole file's sha256; the serving node only hands out files whose hash it checked
-// when it got them). The protocol is request/reply over any message channel (`PeerChannel`); to
-// run it over the mesh, the mesh carries these messages as its own types.
+// when it got them). The protocol is request/reply over any message channel (`PeerChannel`); the
+// mesh carries these messages as its own types (shared/mesh-protocol.ts, main/mesh/peer-files.ts).
+//
+// Each piece of a read carries the sha256 of its bytes as the server read them from its disk, and
+// the reader checks it before passing the piece on: so a per-shard fetch (which cannot check the
+// whole file's hash) is still checked byte for byte against the serving node's copy.
 
 import { open } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { TesseraError } from '../../shared/errors.js';
-import type { ModelStore } from './model-store.js';
+import type { MeshMessageOf } from '../../shared/mesh-protocol.js';
 import type { RangeSource } from './range-source.js';
 
 /** Bytes per data message: well under the mesh's MAX_FRAME_BYTES. */
@@ -15,32 +19,38 @@ export const PEER_CHUNK_BYTES = 4 * 1024 * 1024;
 /** A peer that says nothing for this long is given up on (the hub is the fallback). */
 export const PEER_REPLY_TIMEOUT_MS = 15_000;
 
-export type ModelFileRequest =
-  | { readonly type: 'model-file-info'; readonly requestId: string; readonly name: string }
-  | { readonly type: 'model-file-read'; readonly requestId: string; readonly name: string; readonly start: number; readonly end: number };
-
-export type ModelFileReply =
-  | { readonly type: 'model-file-found'; readonly requestId: string; readonly sizeBytes: number; readonly sha256: string }
-  | { readonly type: 'model-file-data'; readonly requestId: string; readonly data: Uint8Array; readonly last: boolean }
-  | { readonly type: 'model-file-missing'; readonly requestId: string; readonly message: string };
+/** The wire messages (shared/mesh-protocol.ts): the transfer speaks exactly what the mesh carries. */
+export type ModelFileRequest = MeshMessageOf<'model-file-info'> | MeshMessageOf<'model-file-read'>;
+export type ModelFileReply = MeshMessageOf<'model-file-found'> | MeshMessageOf<'model-file-data'> | MeshMessageOf<'model-file-missing'>;
 
 /** One direction of a link to one peer, as the transfer needs it. */
 export interface PeerChannel<Out, In> {
   send(message: Out): void;
   onMessage(listener: (message: In) => void): () => void;
+  /** Resolves when the link can take more bytes (backpressure); absent: always. */
+  waitForCapacity?(): Promise<void>;
 }
 
-/** Answers a peer's requests for files in `store`. Returns a function that stops answering. */
-export function serveModelFiles(store: ModelStore, channel: PeerChannel<ModelFileReply, ModelFileRequest>): () => void {
+/** Where a serving node finds the files it may hand out (a ModelStore, or files of its plans). */
+export interface ModelFileLookup {
+  fileWithHash(name: string): Promise<{ path: string; sizeBytes: number; sha256: string } | undefined>;
+}
+
+/** Answers a peer's requests for files in `files`. Returns a function that stops answering. */
+export function serveModelFiles(files: ModelFileLookup, channel: PeerChannel<ModelFileReply, ModelFileRequest>): () => void {
   return channel.onMessage((request) => {
-    void answer(store, channel, request).catch((error: unknown) =>
-      channel.send({ type: 'model-file-missing', requestId: request.requestId, message: error instanceof Error ? error.message : String(error) }),
-    );
+    void answer(files, channel, request).catch((error: unknown) => {
+      try {
+        channel.send({ type: 'model-file-missing', requestId: request.requestId, message: (error instanceof Error ? error.message : String(error)).slice(0, 4000) });
+      } catch {
+        // the asking peer is gone
+      }
+    });
   });
 }
 
-async function answer(store: ModelStore, channel: PeerChannel<ModelFileReply, ModelFileRequest>, request: ModelFileRequest): Promise<void> {
-  const file = await store.fileWithHash(request.name);
+async function answer(files: ModelFileLookup, channel: PeerChannel<ModelFileReply, ModelFileRequest>, request: ModelFileRequest): Promise<void> {
+  const file = await files.fileWithHash(request.name);
   if (!file) return channel.send({ type: 'model-file-missing', requestId: request.requestId, message: `no verified file ${request.name}` });
   if (request.type === 'model-file-info') {
     return channel.send({ type: 'model-file-found', requestId: request.requestId, sizeBytes: file.sizeBytes, sha256: file.sha256 });
@@ -51,12 +61,15 @@ async function answer(store: ModelStore, channel: PeerChannel<ModelFileReply, Mo
   try {
     let at = start;
     do {
-      const length = Math.min(PEER_CHUNK_BYTES, end - at);
+      await channel.waitForCapacity?.();
+      const length = Math.max(0, Math.min(PEER_CHUNK_BYTES, end - at));
       const data = new Uint8Array(length);
-      const { bytesRead } = await handle.read(data, 0, length, at);
+      const { bytesRead } = length === 0 ? { bytesRead: 0 } : await handle.read(data, 0, length, at);
       at += bytesRead;
-      channel.send({ type: 'model-file-data', requestId: request.requestId, data: data.subarray(0, bytesRead), last: at >= end || bytesRead === 0 });
-      if (bytesRead === 0) break;
+      const piece = data.subarray(0, bytesRead);
+      const last = at >= end || bytesRead === 0;
+      channel.send({ type: 'model-file-data', requestId: request.requestId, data: piece, last, sha256: createHash('sha256').update(piece).digest('hex') });
+      if (last) break;
     } while (at < end);
   } finally {
     await handle.close();
@@ -124,6 +137,10 @@ async function* readFromPeer(
       const message = queue.shift()!;
       if (message.type === 'model-file-missing') throw new TesseraError('PEER_TRANSFER_FAILED', `the peer cannot send ${name}: ${message.message}`);
       if (message.type !== 'model-file-data') continue;
+      // A piece must be what the peer read from its disk before anything downstream sees it.
+      if (message.sha256 !== undefined && message.sha256 !== createHash('sha256').update(message.data).digest('hex')) {
+        throw new TesseraError('PEER_TRANSFER_FAILED', `a piece of ${name} (bytes ${start}-${end}) from the peer failed its sha256 check`);
+      }
       if (message.data.byteLength > 0) yield message.data;
       if (message.last) return;
     }

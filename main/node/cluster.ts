@@ -4,8 +4,10 @@
 // on a node with peers plans it over the cluster; one with no peers (or a plan of one node)
 // loads it locally as before.
 //
-// Model files: every node of a plan must have the GGUF. A peer told to load a shard looks at the
-// head's path first, then at `<its data dir>/models/<model id>.gguf`.
+// Model files: a peer told to load a shard looks at the head's path first, then at `<its data
+// dir>/models/<model id>.gguf`, then for a shard of those layers it fetched before; failing all,
+// it fetches just its layer range from the head over the mesh (peer-files.ts). Every node also
+// hands the verified files of its model store to peers, so a pull asks peers before the hub.
 import { randomUUID } from 'node:crypto';
 import { freemem } from 'node:os';
 import type { ClusterView, ControlEvent } from '../../shared/control.js';
@@ -20,7 +22,14 @@ import { Mesh, plan as planRing, type MeshConfig, type PlannerDevice, type Plann
 import { plannerModelFromHeader } from '../mesh/model-figures.js';
 import { PipelineEngine, type PipelineDeployment } from '../mesh/pipeline-engine.js';
 import { RemoteGenerations } from '../mesh/remote-engine.js';
-import { ShardHost } from '../mesh/shard-host.js';
+import { fetchedShardPath, ShardHost } from '../mesh/shard-host.js';
+import { fetchShardFromPeer, findPeerFile, serveFilesOverMesh } from '../mesh/peer-files.js';
+import { SharedModelFiles } from '../mesh/shared-files.js';
+import { ModelStore, modelsDirOf } from '../models/model-store.js';
+import type { RangeSource } from '../models/range-source.js';
+import { hashOf } from '../models/pull-model.js';
+import { basename, dirname } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
 import { readDeviceInfo } from './device.js';
 import { measureKernelThroughput } from './kernel-throughput.js';
 import type { ServedModels } from './served-models.js';
@@ -63,13 +72,23 @@ export class Cluster {
   #memoryLimitBytes: number | null;
   #models: ServedModels | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #store: ModelStore;
+  readonly #sharedFiles: SharedModelFiles;
+  readonly #stopServingFiles: () => void;
 
   private constructor(mesh: Mesh, options: ClusterOptions) {
     this.mesh = mesh;
     this.#options = options;
     this.#memoryLimitBytes = options.memoryLimitBytes ?? null;
     this.#kernelWeightBytesPerSecond = measureKernelThroughput();
-    this.#host = new ShardHost(mesh, { dataDir: options.dataDir, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+    this.#store = new ModelStore(modelsDirOf(options.dataDir));
+    this.#sharedFiles = new SharedModelFiles(this.#store);
+    this.#stopServingFiles = serveFilesOverMesh(mesh, this.#sharedFiles);
+    this.#host = new ShardHost(mesh, {
+      dataDir: options.dataDir,
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      fetchModelFile: (from, request) => this.#fetchShardFile(from, request),
+    });
     this.#remote = new RemoteGenerations((nodeId, message) => mesh.send(nodeId, message));
     this.#host.onOutput((output) => {
       for (const driver of this.#drivers) if (driver.deployment?.planId === output.planId) driver.deliver(output);
@@ -180,8 +199,14 @@ export class Cluster {
     return this.#announceAfter(Promise.resolve(serve(driver, options.id)));
   }
 
+  /** A peer that holds `fileName` (asked all at once), for the download manager; undefined when none does. */
+  findPeerFile(fileName: string): Promise<RangeSource | undefined> {
+    return findPeerFile(this.mesh, fileName);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#stopServingFiles();
     for (const controller of this.#serving.values()) controller.abort();
     await this.#host.closeAll();
     await this.mesh.stop();
@@ -210,6 +235,7 @@ export class Cluster {
   async #deploy(modelId: string, path: string, plan: Plan, options: EngineLoadOptions): Promise<PipelineDeployment> {
     const planId = randomUUID();
     const deployment = { planId, plan };
+    this.#sharedFiles.share(path); // a peer that lacks the file fetches its layers from here
     const peers = plan.shards.filter((shard) => shard.nodeId !== this.mesh.nodeId);
     try {
       const ready = peers.map(
@@ -252,6 +278,24 @@ export class Cluster {
       }
     }
     await this.#host.unload(deployment.planId);
+  }
+
+  /** Fetches the layers a shard-load asks for from the head that sent it, into the model store. */
+  async #fetchShardFile(from: string, request: MeshMessageOf<'shard-load'>): Promise<string> {
+    const name = basename(request.path!);
+    const destination = fetchedShardPath(this.#options.dataDir, request.modelId, request.layerStart, request.layerEnd);
+    await mkdir(dirname(destination), { recursive: true });
+    const result = await fetchShardFromPeer(this.mesh, from, name, [request.layerStart, request.layerEnd], destination);
+    const manifestId = basename(destination, '.gguf');
+    const { size: sizeBytes } = await stat(destination);
+    await this.#store.writeManifest({
+      id: manifestId,
+      // The shard's own bytes have no hub hash to match: every piece was checked against the head's copy.
+      files: [{ name: basename(destination), sizeBytes, sha256: await hashOf(destination), verified: false }],
+      shard: { layers: result.layers, sourceFile: name, ...(result.sha256 === undefined ? {} : { sourceSha256: result.sha256 }) },
+      createdAt: Date.now(),
+    });
+    return destination;
   }
 
   // ---- messages ---------------------------------------------------------------------------

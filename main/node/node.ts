@@ -97,6 +97,8 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     store: new ModelStore(modelsDirOf(config.dataDir)),
     nodeId: identity.id,
     hub: () => hubSettingsFromEnv(),
+    // Peers that already hold a file are asked first; the hub is the fallback.
+    ...(cluster === undefined ? {} : { peerSource: (fileName: string) => cluster.findPeerFile(fileName) }),
     publish: (download) => {
       events.publish({ type: 'download', download });
       if (download.state === 'done') events.publish({ type: 'models' });
