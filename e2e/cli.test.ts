@@ -107,7 +107,7 @@ const electron = electronAvailability();
 test('start without Electron says why in one line and runs the node headless', { skip: electron.available ? 'Electron can start here (see electron.test.ts)' : false }, async () => {
   const node = await startTessera({ command: 'start' });
   const run = await node.stop();
-  assert.equal(run.code, 0);
+  assert.equal(run.code, 0, `exit ${run.code} (signal ${String(run.signal)})\n${run.stdout}\n${run.stderr}`);
   assert.equal(run.stderr.trim().split('\n').length, 1);
   assert.match(run.stderr, /^Desktop app unavailable: .+; running headless instead\.$/m);
   assert.match(run.stdout, /UI:\s+http:\/\/127\.0\.0\.1:\d+\/\?token=/);

@@ -1,7 +1,7 @@
 // `tessera start` (what `npm start` runs): the desktop app where Electron is installed and a
 // display exists; otherwise one line saying why, and the same node headless.
 import { electronAvailability, launchElectron } from '../app/launch.js';
-import { stringFlag, type CliCommand } from './command.js';
+import type { CliCommand } from './command.js';
 import { NODE_FLAGS, nodeConfigFromFlags } from './node-flags.js';
 import { serveHeadless } from './serve.js';
 
@@ -12,9 +12,12 @@ export const startCommand: CliCommand = {
     const config = nodeConfigFromFlags(flags); // bad flags fail here, before any window opens
     const electron = electronAvailability();
     if (electron.available) {
+      // Every flag as given: booleans bare, repeatable ones once per value.
       const forwarded = Object.keys(NODE_FLAGS).flatMap((name) => {
-        const value = stringFlag(flags, name);
-        return value === undefined ? [] : [`--${name}=${value}`];
+        const value: unknown = flags[name];
+        if (value === true) return [`--${name}`];
+        if (Array.isArray(value)) return value.map((item) => `--${name}=${String(item)}`);
+        return typeof value === 'string' ? [`--${name}=${value}`] : [];
       });
       return launchElectron(electron.binary, electron.appRoot, forwarded);
     }
