@@ -85,9 +85,10 @@ export async function startTessera(options: SpawnOptions & { command?: string; a
 
   const uiUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no UI line within ${STARTUP_TIMEOUT_MS} ms\n${stdout}\n${stderr}`)), STARTUP_TIMEOUT_MS);
+    // The address block ends with "Press Ctrl-C to stop."; wait for all of it (a pipe may split it).
     const look = () => {
       const match = /UI:\s+(http:\/\/\S+)/.exec(stdout);
-      if (match) {
+      if (match && /Press Ctrl-C to stop\./.test(stdout)) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
