@@ -39,6 +39,22 @@ it('--raw streams exactly the greedy completion to stdout and speed to stderr', 
   }
 });
 
+it('--layers a:b runs the model as local shards, with the whole model\'s output', async () => {
+  const layered = join(dir, 'three-layers.gguf');
+  await writeRandomModel(layered, { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, layers: 3, seed: 5 });
+  const outputs: string[] = [];
+  for (const extra of [[], ['--layers', '1:2']]) {
+    const { stdout, output } = capture();
+    assert.equal(await runCli(['run', layered, 'The sea', '--raw', '--temperature', '0', '--max-tokens', '6', '--threads', '1', ...extra], output), 0);
+    outputs.push(stdout.join(''));
+  }
+  assert.ok(outputs[0]!.length > 0);
+  assert.equal(outputs[1], outputs[0]);
+  const { stderr, output } = capture();
+  assert.equal(await runCli(['run', layered, 'x', '--layers', '2:9'], output), 2);
+  assert.match(stderr.join('\n'), /not a range of this model's 3 layers/);
+});
+
 it('bad input is one clear line and a non-zero exit', async () => {
   for (const args of [['run', path], ['run', path, 'x', '--top-p', '2'], ['run', path, 'x', '--layers', 'zero'], ['run', join(dir, 'missing.gguf'), 'x']]) {
     const { stdout, stderr, output } = capture();

@@ -1,7 +1,10 @@
 // `tessera run <model.gguf> "prompt"`: streams one completion to stdout (the model's chat
 // template applied, unless --raw) and prints speed figures on stderr.
 import { TesseraError } from '../../shared/errors.js';
-import { Engine } from '../engine/index.js';
+import { Engine, type EngineLoadOptions } from '../engine/index.js';
+import { LocalPipeline } from '../engine/local-pipeline.js';
+import { architectureConfig } from '../engine/gguf/metadata.js';
+import { readGGUFHeader } from '../engine/gguf/reader.js';
 import type { SamplingParams } from '../engine/index.js';
 import { CHATML_TEMPLATE, ChatTemplate } from '../engine/tokenizer/chat-template.js';
 import { stringFlag, type CliCommand, type CliOutput, type FlagValues } from './command.js';
@@ -23,7 +26,7 @@ export const runCommand: CliCommand = {
     seed: { type: 'string', description: 'random seed (same seed, same output)', valueName: '<n>' },
     'max-tokens': { type: 'string', description: 'most tokens to generate', valueName: '<n>', defaultText: String(RUN_DEFAULTS.maxTokens) },
     threads: { type: 'string', description: 'compute threads', valueName: '<n>', defaultText: 'all cores' },
-    layers: { type: 'string', description: 'layer range a:b to load (run needs the whole model: 0:n_layers)', valueName: '<a:b>' },
+    layers: { type: 'string', description: 'split the model at layers a and b and run the shards one after another here (output equals the whole model\'s)', valueName: '<a:b>' },
     'context-length': { type: 'string', description: 'positions of the KV cache', valueName: '<n>' },
     backend: { type: 'string', description: 'compute backend: wasm or reference', valueName: '<name>', defaultText: 'wasm' },
     raw: { type: 'boolean', description: 'use the prompt as is (no chat template); stdout carries only the generated text' },
@@ -53,18 +56,14 @@ async function runCompletion(flags: FlagValues, positionals: string[], output: S
   const raw = flags['raw'] === true;
   const write = output.write ?? ((text: string) => void process.stdout.write(text));
 
-  const engine = await Engine.load({ path, layers, threads, contextLength, backend });
+  // --layers a:b splits the model at a and b into shards that run here one after another: the
+  // output must be the whole model's.
+  const engine = layers === undefined ? await Engine.load({ path, threads, contextLength, backend }) : await loadSplit(path, layers, { threads, contextLength, backend });
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
   process.once('SIGINT', onInterrupt);
   try {
     const { info } = engine;
-    if (!info.isFirst || !info.isLast) {
-      throw new TesseraError(
-        'CLI_BAD_ARGUMENT',
-        `--layers ${info.layers[0]}:${info.layers[1]} is a shard; run needs every layer (0:${info.nLayers})`,
-      );
-    }
     const text = raw
       ? prompt
       : new ChatTemplate(info.chatTemplate ?? CHATML_TEMPLATE, { bos_token: info.bosToken ?? '', eos_token: info.eosToken ?? '' }).render({
@@ -89,6 +88,20 @@ async function runCompletion(flags: FlagValues, positionals: string[], output: S
     process.off('SIGINT', onInterrupt);
     await engine.close();
   }
+}
+
+async function loadSplit(
+  path: string,
+  [start, end]: [number, number],
+  options: Pick<EngineLoadOptions, 'threads' | 'contextLength' | 'backend'>,
+): Promise<Engine | LocalPipeline> {
+  const nLayers = architectureConfig(await readGGUFHeader(path)).blockCount;
+  if (!(start >= 0 && start < end && end <= nLayers)) {
+    throw new TesseraError('CLI_BAD_ARGUMENT', `--layers ${start}:${end} is not a range of this model's ${nLayers} layers`);
+  }
+  const boundaries = [start, end].filter((layer) => layer > 0 && layer < nLayers);
+  if (boundaries.length === 0) return Engine.load({ path, ...options });
+  return LocalPipeline.load({ path, ...options }, boundaries);
 }
 
 function optionalNumberFlag(flags: FlagValues, name: string, limits: { min?: number; max?: number; integer?: boolean }): number | undefined {
