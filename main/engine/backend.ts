@@ -27,6 +27,13 @@ export interface Weight {
   readonly cols: number;
 }
 
+/** Writes one weight's GGUF-encoded rows; see `ComputeBackend.beginWeight`. */
+export interface WeightWriter {
+  readonly weight: Weight;
+  /** `data` holds whole rows firstRow, firstRow + 1, … in GGUF encoding; it may be reused afterwards. */
+  writeRows(firstRow: number, data: Uint8Array): void;
+}
+
 export type RopeStyle =
   /** Rotates pairs (x[2i], x[2i+1]): llama.cpp's LLAMA_ROPE_TYPE_NORM (llama). */
   | 'normal'
@@ -60,6 +67,17 @@ export interface ComputeBackend {
 
   /** Takes a weight matrix `rows x cols` in GGUF encoding. `data` may be discarded afterwards. */
   uploadWeight(type: GGMLType, rows: number, cols: number, data: Uint8Array): Weight;
+  /**
+   * Optional: a weight filled row range by row range, so a loader can stream a tensor from the
+   * file in small pieces instead of holding all of it. The weight is usable once every row was written.
+   */
+  beginWeight?(type: GGMLType, rows: number, cols: number): WeightWriter;
+  /**
+   * Optional: an f16 buffer of `length` elements for KV caches (half of f32's memory, as llama.cpp
+   * keeps them). `copy` from an f32 buffer into it rounds to f16; `attention` reads it as keys and
+   * values; `read` returns f32. Backends without it keep caches in f32.
+   */
+  allocHalf?(length: number): Activation;
   /** Frees everything this backend allocated; the backend cannot be used afterwards. */
   dispose(): void;
 
@@ -67,13 +85,20 @@ export interface ComputeBackend {
   embed(out: Activation, table: Weight, tokens: Int32Array): void;
   /** out[t, r] = sum_c W[r, c] * x[t, c]  for t < nTokens. out: [nTokens, rows], x: [nTokens, cols]. */
   matmul(out: Activation, weight: Weight, x: Activation, nTokens: number): void;
+  /**
+   * Optional: several matmuls that read the same x (q/k/v, gate/up) as one op, so x is prepared
+   * once and one dispatch covers every weight. outs[i]: [nTokens, weights[i].rows]; the weights
+   * share `cols`. Same result as calling `matmul` for each; the model uses it when present.
+   */
+  matmulShared?(outs: readonly Activation[], weights: readonly Weight[], x: Activation, nTokens: number): void;
   /** out[t, :] = x[t, :] / rms(x[t, :]) * gain  for each row of width `gain.length`. In place allowed. */
   rmsnorm(out: Activation, x: Activation, gain: Activation, nRows: number, eps: number): void;
   /** x[t, :] += bias  for each of `nRows` rows of width `bias.length`. */
   addBias(x: Activation, bias: Activation, nRows: number): void;
   /**
    * Rotary position embedding in place over x: [nTokens, nHeads * headDim]; token t is at
-   * position startPosition + t. Frequencies theta^(-2i/rotaryDim) for i < rotaryDim/2.
+   * position startPosition + t. Frequencies theta^(-2i/rotaryDim) for i < rotaryDim/2, each
+   * divided by `factors[i]` when given (Llama 3.x `rope_freqs.weight`: headDim/2 values).
    */
   rope(
     x: Activation,
@@ -83,6 +108,7 @@ export interface ComputeBackend {
     startPosition: number,
     theta: number,
     style: RopeStyle,
+    factors?: Activation,
   ): void;
   /**
    * Causal grouped-query attention. q: [nTokens, nHeads * headDim]; keys/values: caches

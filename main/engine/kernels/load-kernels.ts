@@ -87,6 +87,8 @@ export interface KernelExports {
   runOp(controlAddress: number, tag: number): number;
   readonly OP_QUANTIZE: WasmGlobal;
   readonly OP_QUANTIZE_K: WasmGlobal;
+  readonly OP_REPACK: WasmGlobal;
+  readonly OP_TO_HALF: WasmGlobal;
   readonly OP_MATMUL: WasmGlobal;
   readonly OP_EMBED: WasmGlobal;
   readonly OP_RMSNORM: WasmGlobal;

@@ -141,13 +141,14 @@ export function rmsnormReference(x: Float32Array, gain: Float32Array, nRows: num
 
 export function ropeReference(
   x: Float32Array, nTokens: number, nHeads: number, headDim: number, startPosition: number, theta: number, style: 'normal' | 'neox',
+  factors?: Float32Array,
 ): Float32Array {
   const out = Float32Array.from(x);
   for (let t = 0; t < nTokens; t++) {
     for (let h = 0; h < nHeads; h++) {
       const base = (t * nHeads + h) * headDim;
       for (let i = 0; i < headDim / 2; i++) {
-        const angle = (startPosition + t) * theta ** ((-2 * i) / headDim);
+        const angle = ((startPosition + t) * theta ** ((-2 * i) / headDim)) / (factors?.[i] ?? 1);
         const [a, b] = style === 'neox' ? [base + i, base + i + headDim / 2] : [base + 2 * i, base + 2 * i + 1];
         const x0 = x[a]!, x1 = x[b]!;
         out[a] = x0 * Math.cos(angle) - x1 * Math.sin(angle);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isTesseraError } from '../../../shared/errors.js';
+import { dequantize, quantize } from '../gguf/quant.js';
 import { GGMLType } from '../gguf/types.js';
 import {
   attentionReference, dequantizeReference, matmulReference, randomWeightBytes, rmsnormReference, ropeReference, swigluReference,
@@ -144,12 +145,25 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
         backend.rope(buffer, nTokens, nHeads, headDim, 17, 1_000_000, style);
         assertClose(backend.read(buffer), ropeReference(x, nTokens, nHeads, headDim, 17, 1_000_000, style), 1e-5, 'rope');
       });
+      test(`rope ${style} with frequency factors over ${nTokens} token(s)`, () => {
+        const nHeads = 4, headDim = 64, random = seeded(nTokens + 7);
+        const x = randomVector(nTokens * nHeads * headDim, random);
+        // Llama 3 style: 1 for high frequencies, up to 32 for low ones.
+        const factors = Float32Array.from({ length: headDim / 2 }, (_, i) => 1 + (31 * i) / (headDim / 2 - 1));
+        const buffer = backend.alloc(x.length), factorBuffer = backend.alloc(factors.length);
+        backend.write(buffer, x);
+        backend.write(factorBuffer, factors);
+        backend.rope(buffer, nTokens, nHeads, headDim, 300, 500_000, style, factorBuffer);
+        const expected = ropeReference(x, nTokens, nHeads, headDim, 300, 500_000, style, factors);
+        assertClose(backend.read(buffer), expected, 1e-5, 'rope with factors');
+        assert.ok(expected.some((v, i) => Math.abs(v - ropeReference(x, nTokens, nHeads, headDim, 300, 500_000, style)[i]!) > 1e-3), 'the factors change the result');
+      });
     }
   }
 
-  for (const [nTokens, startPosition] of [[1, 0], [1, 300], [9, 5], [33, 0]] as const) {
-    test(`attention (GQA 8/2 heads) for ${nTokens} token(s) from position ${startPosition}`, () => {
-      const shape = { nHeads: 8, nKvHeads: 2, headDim: 64, startPosition, nTokens, scale: 1 / 8 };
+  for (const [nTokens, startPosition, nHeads] of [[1, 0, 8], [1, 300, 8], [9, 5, 8], [33, 0, 8], [9, 5, 6], [1, 300, 6]] as const) {
+    test(`attention (GQA ${nHeads}/2 heads) for ${nTokens} token(s) from position ${startPosition}`, () => {
+      const shape = { nHeads, nKvHeads: 2, headDim: 64, startPosition, nTokens, scale: 1 / 8 };
       const random = seeded(nTokens * 1000 + startPosition);
       const context = startPosition + nTokens;
       const q = randomVector(nTokens * shape.nHeads * shape.headDim, random);
@@ -163,6 +177,66 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
       const out = backend.alloc(q.length);
       backend.attention(out, qBuffer!, kBuffer!, vBuffer!, shape);
       assertClose(backend.read(out), attentionReference(q, keys, values, shape), 1e-5, 'attention');
+    });
+  }
+
+  test('an f16 buffer rounds to nearest even, keeps subnormals, and saturates to infinity', () => {
+    const values = Float32Array.from([0, -0, 1, -2.5, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65520, 1e6, 2 ** -24, 3 * 2 ** -25, 2 ** -20, -1e-9]);
+    const expected = dequantize(GGMLType.F16, quantize(GGMLType.F16, values), values.length);
+    const source = backend.alloc(values.length + 3), half = backend.allocHalf(values.length + 5);
+    backend.write(source, values, 3);
+    backend.copy(half, 5, source, 3, values.length);
+    // 1 + 2^-11 is a tie and rounds to even (1); 1 + 3 * 2^-11 rounds up; 65520 overflows.
+    assert.deepEqual([...backend.read(half, 5)], [0, -0, 1, -2.5, 1, 1 + 2 ** -9, 65504, Infinity, Infinity, 2 ** -24, 2 ** -23, 2 ** -20, -0]);
+    assert.deepEqual([...backend.read(half, 5)].slice(0, 7), [...expected].slice(0, 7));
+    assert.throws(() => backend.rmsnorm(half, half, source, 1, 1e-5), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+  });
+
+  // 8/2 heads run query heads in pairs; 6/2 (three per kv head) one at a time.
+  for (const [nTokens, startPosition, headDim, nHeads] of [[1, 200, 64, 8], [17, 3, 64, 8], [5, 9, 36, 8], [1, 50, 64, 6], [7, 4, 36, 6]] as const) {
+    test(`attention over an f16 KV cache for ${nTokens} token(s) from position ${startPosition}, head size ${headDim}, ${nHeads}/2 heads`, () => {
+      const shape = { nHeads, nKvHeads: 2, headDim, startPosition, nTokens, scale: 1 / 8 };
+      const random = seeded(nTokens * 77 + startPosition);
+      const context = startPosition + nTokens;
+      const q = randomVector(nTokens * shape.nHeads * shape.headDim, random);
+      const keys = randomVector(context * shape.nKvHeads * shape.headDim, random).map((v) => v * 4);
+      const values = randomVector(context * shape.nKvHeads * shape.headDim, random);
+      const qBuffer = backend.alloc(q.length);
+      backend.write(qBuffer, q);
+      const [kBuffer, vBuffer] = [keys, values].map((data) => {
+        const buffer = backend.allocHalf(data.length);
+        backend.write(buffer, data);
+        return buffer;
+      });
+      const out = backend.alloc(q.length);
+      backend.attention(out, qBuffer, kBuffer!, vBuffer!, shape);
+      // The same attention over the values as f16 holds them.
+      const rounded = (data: Float32Array) => dequantize(GGMLType.F16, quantize(GGMLType.F16, data), data.length);
+      assertClose(backend.read(out), attentionReference(q, rounded(keys), rounded(values), shape), 1e-5, 'attention f16');
+    });
+  }
+
+  for (const type of [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q6_K, GGMLType.F16]) {
+    test(`a ${GGMLType[type]} weight written in row ranges equals one uploaded whole`, () => {
+      const rows = 40, cols = 512, random = seeded(type + 300);
+      const bytes = randomWeightBytes(type, rows, cols, random);
+      const whole = backend.uploadWeight(type, rows, cols, bytes);
+      const writer = backend.beginWeight(type, rows, cols);
+      const rowBytes = bytes.length / rows;
+      // Out of order and uneven, from a reused buffer, as a loader streaming the file does.
+      const scratch = new Uint8Array(bytes.length);
+      for (const [first, count] of [[25, 15], [0, 7], [7, 18]] as const) {
+        const part = scratch.subarray(0, count * rowBytes);
+        part.set(bytes.subarray(first * rowBytes, (first + count) * rowBytes));
+        writer.writeRows(first, part);
+      }
+      const x = randomVector(2 * cols, random);
+      const xBuffer = backend.alloc(x.length), a = backend.alloc(2 * rows), b = backend.alloc(2 * rows);
+      backend.write(xBuffer, x);
+      backend.matmul(a, whole, xBuffer, 2);
+      backend.matmul(b, writer.weight, xBuffer, 2);
+      assert.deepEqual(backend.read(b), backend.read(a));
+      assert.throws(() => writer.writeRows(39, bytes.subarray(0, 2 * rowBytes)), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
     });
   }
 

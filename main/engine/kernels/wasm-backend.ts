@@ -10,14 +10,15 @@
 // and its output back — a few KiB per token against megabytes of weights.
 import { availableParallelism } from 'node:os';
 import { TesseraError } from '../../../shared/errors.js';
-import type { Activation, AttentionShape, ComputeBackend, RopeStyle, Weight } from '../backend.js';
-import { GGMLType } from '../gguf/types.js';
+import type { Activation, AttentionShape, ComputeBackend, RopeStyle, Weight, WeightWriter } from '../backend.js';
+import { dequantize } from '../gguf/quant.js';
+import { GGML_BLOCK, GGMLType } from '../gguf/types.js';
 import { CONTROL_ARGUMENTS, CONTROL_BLOCK_BYTES, CONTROL_MAX_ARGUMENTS, CONTROL_OP } from './kernel-abi.js';
 import { LanePool } from './lane-pool.js';
 import { bestKernelVariant, instantiateKernels, kernelsModule, type KernelExports, type KernelVariant } from './load-kernels.js';
 import type { WasmModule } from './wasm-api.js';
 import { MAXIMUM_ARENA_BYTES, WasmArena } from './wasm-arena.js';
-import { weightLayout, writeWeight } from './weight-layout.js';
+import { repackedBlock, weightLayout } from './weight-layout.js';
 
 /** Element-wise ops below this many elements run on the calling thread: waking lanes costs more. */
 export const PARALLEL_MIN_ELEMENTS = 32_768;
@@ -33,6 +34,8 @@ export const MIN_MATMUL_CHUNK_ROWS = 16;
 export const DEFAULT_FIRST_ARENA_WEIGHT_BYTES = 2 * 1024 ** 3;
 /** Most weights one fused matmul (matmulShared) takes: the op has room for three. */
 export const MAX_SHARED_MATMUL_WEIGHTS = 3;
+/** GGUF bytes of a weight staged in wasm memory at once for repacking: bounds the scratch it takes. */
+export const REPACK_STAGING_BYTES = 4 * 1024 * 1024;
 
 export interface WasmBackendOptions {
   /** Lanes, the calling thread included. Default: the machine's available parallelism. */
@@ -48,7 +51,12 @@ export interface WasmBackendOptions {
 }
 
 class WasmActivation implements Activation {
-  constructor(readonly address: number, readonly length: number) {}
+  constructor(
+    readonly address: number,
+    readonly length: number,
+    /** f16 elements (allocHalf: KV caches) rather than f32. */
+    readonly half = false,
+  ) {}
 }
 
 class WasmWeight implements Weight {
@@ -80,7 +88,7 @@ const Q8_32_TYPES = new Set<GGMLType>([GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q5
 /** Weight types whose matmul reads x as q8_K (one scale per 256 values). */
 const Q8_K_TYPES = new Set<GGMLType>([GGMLType.Q4_K, GGMLType.Q6_K]);
 
-type OpName = 'quantize' | 'quantizeK' | 'matmul' | 'embed' | 'rmsnorm' | 'addBias' | 'add' | 'swiglu' | 'rope' | 'attention';
+type OpName = 'quantize' | 'quantizeK' | 'matmul' | 'embed' | 'rmsnorm' | 'addBias' | 'add' | 'swiglu' | 'rope' | 'attention' | 'repack' | 'toHalf';
 
 export class WasmBackend implements ComputeBackend {
   readonly name = 'wasm-simd';
@@ -111,6 +119,8 @@ export class WasmBackend implements ComputeBackend {
       swiglu: k.OP_SWIGLU.value as number,
       rope: k.OP_ROPE.value as number,
       attention: k.OP_ATTENTION.value as number,
+      repack: k.OP_REPACK.value as number,
+      toHalf: k.OP_TO_HALF.value as number,
     };
   }
 
@@ -163,42 +173,103 @@ export class WasmBackend implements ComputeBackend {
     return new WasmActivation(this.first.memory.allocate(length * 4), length);
   }
 
+  allocHalf(length: number): Activation {
+    this.checkOpen();
+    if (!Number.isInteger(length) || length < 0) throw new TesseraError('KERNEL_BAD_ARGUMENT', `cannot allocate ${length} elements`);
+    return new WasmActivation(this.first.memory.allocate(length * 2), length, true);
+  }
+
   write(target: Activation, data: Float32Array, offset = 0): void {
-    const t = this.activation(target);
+    const t = this.activation(target, true);
     checkRange(t, offset, data.length);
-    this.first.memory.f32.set(data, t.address / 4 + offset);
+    if (!t.half) {
+      this.first.memory.f32.set(data, t.address / 4 + offset);
+      return;
+    }
+    // f16 target: stage as f32 and let the kernel round (tests; the model fills caches with copy).
+    const staged = this.scratchArea(this.first, data.length * 4);
+    this.first.memory.f32.set(data, staged / 4);
+    this.toHalf(t.address + offset * 2, staged, data.length);
   }
 
   read(source: Activation, offset = 0, length = source.length - offset): Float32Array {
-    const s = this.activation(source);
+    const s = this.activation(source, true);
     checkRange(s, offset, length);
+    if (s.half) {
+      const start = s.address + offset * 2;
+      return dequantize(GGMLType.F16, this.first.memory.u8.slice(start, start + length * 2), length);
+    }
     const start = s.address / 4 + offset;
     return this.first.memory.f32.slice(start, start + length);
   }
 
   copy(dst: Activation, dstOffset: number, src: Activation, srcOffset: number, length: number): void {
-    const d = this.activation(dst);
-    const s = this.activation(src);
+    const d = this.activation(dst, true);
+    const s = this.activation(src, true);
     checkRange(d, dstOffset, length);
     checkRange(s, srcOffset, length);
-    const from = s.address / 4 + srcOffset;
-    this.first.memory.f32.copyWithin(d.address / 4 + dstOffset, from, from + length);
+    if (d.half && !s.half) {
+      this.toHalf(d.address + dstOffset * 2, s.address + srcOffset * 4, length);
+    } else if (d.half === s.half) {
+      const bytes = d.half ? 2 : 4;
+      const from = s.address + srcOffset * bytes;
+      this.first.memory.u8.copyWithin(d.address + dstOffset * bytes, from, from + length * bytes);
+    } else {
+      this.write(d, this.read(s, srcOffset, length), dstOffset);
+    }
   }
 
   uploadWeight(type: GGMLType, rows: number, cols: number, data: Uint8Array): Weight {
-    this.checkOpen();
     const layout = weightLayout(type, rows, cols);
     if (data.length !== layout.ggufBytes) {
       throw new TesseraError('KERNEL_BAD_ARGUMENT', `a ${GGMLType[type]} ${rows} x ${cols} weight is ${layout.ggufBytes} bytes, got ${data.length}`);
     }
+    const writer = this.beginWeight(type, rows, cols);
+    writer.writeRows(0, data);
+    return writer.weight;
+  }
+
+  beginWeight(type: GGMLType, rows: number, cols: number): WeightWriter {
+    this.checkOpen();
+    const layout = weightLayout(type, rows, cols);
     // Two allocations, each padded to the allocation alignment.
     const bytes = layout.valueBytes + layout.scaleBytes + 128;
     const arena = this.arenaForWeight(bytes);
     const address = arena.memory.allocate(layout.valueBytes);
     const scalesAddress = layout.scaleBytes > 0 ? arena.memory.allocate(layout.scaleBytes) : 0;
-    writeWeight(arena.memory.u8, type, data, address, scalesAddress);
     if (arena.index === 0) this.weightBytesInFirstArena += bytes;
-    return new WasmWeight(type, rows, cols, arena.index, address, scalesAddress);
+    const weight = new WasmWeight(type, rows, cols, arena.index, address, scalesAddress);
+    const rowBytes = layout.ggufBytes / rows;
+    const block = GGML_BLOCK[type];
+    const blocksPerRow = cols / block.elements;
+    const repacked = repackedBlock(type);
+    return {
+      weight,
+      writeRows: (firstRow: number, data: Uint8Array): void => {
+        this.checkOpen();
+        const count = data.length / rowBytes;
+        if (!Number.isInteger(firstRow) || !Number.isInteger(count) || firstRow < 0 || firstRow + count > rows) {
+          throw new TesseraError('KERNEL_BAD_ARGUMENT', `${data.length} bytes are not whole rows ${firstRow}.. of a ${rows}-row ${GGMLType[type]} weight`);
+        }
+        if (repacked === undefined) {
+          arena.memory.u8.set(data, address + firstRow * rowBytes);
+          return;
+        }
+        // Staged in pieces into wasm memory, then split into values and scales by the kernel.
+        const piece = Math.max(1, Math.floor(REPACK_STAGING_BYTES / block.bytes)) * block.bytes;
+        for (let done = 0; done < data.length; done += piece) {
+          const part = data.subarray(done, Math.min(done + piece, data.length));
+          const staged = this.scratchArea(arena, part.length);
+          arena.memory.u8.set(part, staged);
+          const firstBlock = firstRow * blocksPerRow + done / block.bytes;
+          const blocks = part.length / block.bytes;
+          this.post(arena, this.opCodes.repack, [
+            type, staged, blocks, address + firstBlock * repacked.valueBytes, scalesAddress + firstBlock * repacked.scaleBytes,
+          ]);
+          this.run(arena, blocks >= 4096 ? this.chunkLimit() : 1);
+        }
+      },
+    };
   }
 
   dispose(): void {
@@ -315,17 +386,25 @@ export class WasmBackend implements ComputeBackend {
     this.run(this.first, nRows > 1 && nRows * b.length >= PARALLEL_MIN_ELEMENTS ? Math.min(nRows, this.chunkLimit()) : 1);
   }
 
-  rope(x: Activation, nTokens: number, nHeads: number, headDim: number, startPosition: number, theta: number, style: RopeStyle): void {
+  rope(
+    x: Activation, nTokens: number, nHeads: number, headDim: number, startPosition: number, theta: number, style: RopeStyle, factors?: Activation,
+  ): void {
     const input = this.activation(x);
     checkCount(nTokens);
     if (headDim % 2 !== 0) throw new TesseraError('KERNEL_BAD_ARGUMENT', `rope needs an even head size, not ${headDim}`);
     checkRange(input, 0, nTokens * nHeads * headDim);
-    this.post(this.first, this.opCodes.rope, [input.address, nTokens, nHeads, headDim, startPosition, 0, style === 'neox' ? 1 : 0], [[5, theta]]);
+    const divisors = factors === undefined ? undefined : this.activation(factors);
+    if (divisors !== undefined) checkRange(divisors, 0, headDim / 2);
+    this.post(
+      this.first, this.opCodes.rope,
+      [input.address, nTokens, nHeads, headDim, startPosition, 0, style === 'neox' ? 1 : 0, divisors?.address ?? 0], [[5, theta]],
+    );
     this.run(this.first, nTokens > 1 && nTokens * nHeads * headDim >= PARALLEL_MIN_ELEMENTS ? Math.min(nTokens, this.chunkLimit()) : 1);
   }
 
   attention(out: Activation, q: Activation, keys: Activation, values: Activation, shape: AttentionShape): void {
-    const o = this.activation(out), query = this.activation(q), k = this.activation(keys), v = this.activation(values);
+    const o = this.activation(out), query = this.activation(q), k = this.activation(keys, true), v = this.activation(values, true);
+    if (k.half !== v.half) throw new TesseraError('KERNEL_BAD_ARGUMENT', 'attention needs keys and values of the same precision');
     const { nHeads, nKvHeads, headDim, startPosition, nTokens, scale } = shape;
     checkCount(nTokens);
     if (headDim % 4 !== 0 || nHeads % nKvHeads !== 0) {
@@ -337,16 +416,19 @@ export class WasmBackend implements ComputeBackend {
     const positions = startPosition + nTokens;
     checkRange(k, 0, positions * nKvHeads * headDim);
     checkRange(v, 0, positions * nKvHeads * headDim);
-    this.post(
-      this.first,
-      this.opCodes.attention,
-      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0],
-      [[9, scale]],
-    );
     const macs = 2 * nTokens * nHeads * headDim * (startPosition + (nTokens + 1) / 2);
     const items = nTokens * nHeads;
     // (t, h) items are dealt out round-robin per chunk, so chunks stay balanced over the triangle.
-    this.run(this.first, items > 1 && macs >= PARALLEL_MIN_ATTENTION_MACS ? Math.min(items, this.chunkLimit()) : 1);
+    const chunks = items > 1 && macs >= PARALLEL_MIN_ATTENTION_MACS ? Math.min(items, this.chunkLimit()) : 1;
+    // Each chunk's scores: one f32 per position for each of (up to) two query heads.
+    const scores = this.scratchArea(this.first, chunks * positions * 8);
+    this.post(
+      this.first,
+      this.opCodes.attention,
+      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0, k.half ? 1 : 0, scores],
+      [[9, scale]],
+    );
+    this.run(this.first, chunks);
   }
 
   swiglu(out: Activation, gate: Activation, up: Activation, length: number): void {
@@ -418,10 +500,18 @@ export class WasmBackend implements ComputeBackend {
     return arena.scratch.address;
   }
 
-  private activation(value: Activation): WasmActivation {
+  /** f16 (allocHalf) buffers only where `halfAllowed`: the other ops read f32. */
+  private activation(value: Activation, halfAllowed = false): WasmActivation {
     this.checkOpen();
     if (!(value instanceof WasmActivation)) throw new TesseraError('KERNEL_BAD_ARGUMENT', 'the activation was not allocated by this wasm backend');
+    if (value.half && !halfAllowed) throw new TesseraError('KERNEL_BAD_ARGUMENT', 'this op takes f32 buffers, not an f16 one');
     return value;
+  }
+
+  /** f16 at `outAddress` of `length` f32 at `xAddress`, both in arena 0. */
+  private toHalf(outAddress: number, xAddress: number, length: number): void {
+    this.post(this.first, this.opCodes.toHalf, [outAddress, xAddress, length]);
+    this.run(this.first, length >= PARALLEL_MIN_ELEMENTS ? this.chunkLimit() : 1);
   }
 
   private weight(value: Weight): WasmWeight {

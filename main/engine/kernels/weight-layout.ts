@@ -1,4 +1,5 @@
-// How each GGUF weight type is laid out in wasm memory for the kernels (see assembly/types.ts).
+// How each GGUF weight type is laid out in wasm memory for the kernels (see assembly/types.ts);
+// the repacking itself runs in wasm (assembly/repack.ts).
 // Q8_0 and Q4_0 are repacked: each row's quants become contiguous and the f16 block scales move to
 // a separate array, same total bytes. Q4_K is split into its nibbles (128 bytes per super-block)
 // and a 20-byte record per super-block with the 6-bit scale/min pairs unpacked to bytes (4 bytes
@@ -48,44 +49,12 @@ export function ggufWeightBytes(type: GGMLType, rows: number, cols: number): num
 }
 
 /**
- * Writes GGUF-encoded `data` into `memory` at `valuesAddress` / `scalesAddress` in the kernels'
- * layout. For Q8_0 (34-byte blocks: f16 d, 32 int8) and Q4_0 (18-byte blocks: f16 d, 16 nibble
- * bytes) the scales are split out; other types are copied.
+ * How the repack kernel (assembly/repack.ts) splits each GGUF block of the repacked types: bytes
+ * of values and of scales per block. Undefined for types whose GGUF bytes are copied as they are.
  */
-export function writeWeight(memory: Uint8Array, type: GGMLType, data: Uint8Array, valuesAddress: number, scalesAddress: number): void {
-  if (type === GGMLType.Q4_K) {
-    writeQ4K(memory, data, valuesAddress, scalesAddress);
-    return;
-  }
-  if (type !== GGMLType.Q8_0 && type !== GGMLType.Q4_0) {
-    memory.set(data, valuesAddress);
-    return;
-  }
-  const blockBytes = type === GGMLType.Q8_0 ? 34 : 18;
-  const quantBytes = blockBytes - 2;
-  const blocks = data.length / blockBytes;
-  for (let b = 0; b < blocks; b++) {
-    const source = b * blockBytes;
-    memory[scalesAddress + 2 * b] = data[source]!;
-    memory[scalesAddress + 2 * b + 1] = data[source + 1]!;
-    memory.set(data.subarray(source + 2, source + blockBytes), valuesAddress + b * quantBytes);
-  }
-}
-
-/** GGUF Q4_K (144-byte blocks: d, dmin, scales[12], qs[128]) into nibbles + unpacked meta records. */
-function writeQ4K(memory: Uint8Array, data: Uint8Array, valuesAddress: number, metaAddress: number): void {
-  const blocks = data.length / 144;
-  for (let b = 0; b < blocks; b++) {
-    const source = b * 144;
-    const meta = metaAddress + b * Q4_K_META_BYTES;
-    memory.set(data.subarray(source, source + 4), meta);
-    const packed = data.subarray(source + 4, source + 16);
-    for (let j = 0; j < 8; j++) {
-      const scale = j < 4 ? packed[j]! & 63 : (packed[j + 4]! & 0xf) | ((packed[j - 4]! >> 6) << 4);
-      const minimum = j < 4 ? packed[j + 4]! & 63 : (packed[j + 4]! >> 4) | ((packed[j]! >> 6) << 4);
-      memory[meta + 4 + j] = scale;
-      memory[meta + 12 + j] = minimum;
-    }
-    memory.set(data.subarray(source + 16, source + 144), valuesAddress + b * 128);
-  }
+export function repackedBlock(type: GGMLType): { readonly valueBytes: number; readonly scaleBytes: number } | undefined {
+  if (type === GGMLType.Q8_0) return { valueBytes: 32, scaleBytes: 2 };
+  if (type === GGMLType.Q4_0) return { valueBytes: 16, scaleBytes: 2 };
+  if (type === GGMLType.Q4_K) return { valueBytes: 128, scaleBytes: Q4_K_META_BYTES };
+  return undefined;
 }

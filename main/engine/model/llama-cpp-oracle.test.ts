@@ -168,8 +168,7 @@ for (const [preset, formats] of CASES) {
 }
 
 describe('Tessera agrees with llama.cpp on llama-architecture models', () => {
-  // The llama-3.2 preset carries Llama 3 rope factors (rope_freqs.weight), which the backend's
-  // rope cannot apply yet, so this llama model has plain rope and the Llama 3 tokenizer.
+  // A llama model with plain rope (no rope_freqs) and the Llama 3 tokenizer.
   for (const format of ['F32', 'Q8_0'] as const) {
     it(`${format}: logits and ${GREEDY_STEPS} greedy tokens`, async () => {
       const path = join(dir, `llama-${format}.gguf`);
@@ -178,6 +177,24 @@ describe('Tessera agrees with llama.cpp on llama-architecture models', () => {
       await rm(path);
     });
   }
+  // Rope frequency factors (Llama 3.x rope_freqs.weight) on a model whose q/k weights are large
+  // enough that attention depends on position: without the factors this comparison fails.
+  it(`F32 with rope_freqs: logits and ${GREEDY_STEPS} greedy tokens`, async () => {
+    const path = join(dir, 'llama-rope-freqs.gguf');
+    // 1 for the fastest pairs rising to 32 for the slowest, as Llama 3's scaling shapes them.
+    await writeTinyLlama(path, GGMLType.F32, Float32Array.from({ length: 16 }, (_, i) => (i < 4 ? 1 : 1 + (31 * (i - 4)) / 11)));
+    await compareWithLlamaCpp(path, 'F32', 'wasm');
+    await rm(path);
+  });
+  // The Llama-3.2-1B shape as the model writer makes it, rope_freqs included.
+  it(`llama-3.2-1b (rope_freqs) Q8_0: logits and ${GREEDY_STEPS} greedy tokens`, async () => {
+    const path = join(dir, 'llama-3.2-1b-Q8_0.gguf');
+    await writeRandomModel(path, { preset: 'llama-3.2-1b', format: 'Q8_0', tiny: true, seed: 13 });
+    const header = await readGGUFHeader(path);
+    assert.ok(header.tensors.some((t) => t.name === 'rope_freqs.weight'), 'the file carries rope factors');
+    await compareWithLlamaCpp(path, 'Q8_0', 'wasm');
+    await rm(path);
+  });
 });
 
 describe('the reference backend is the specification', () => {
@@ -189,7 +206,7 @@ describe('the reference backend is the specification', () => {
   });
 });
 
-async function writeTinyLlama(path: string, type: GGMLType): Promise<void> {
+async function writeTinyLlama(path: string, type: GGMLType, ropeFactors?: Float32Array): Promise<void> {
   const vocab = 128256;
   const model = tinyModel({ architecture: 'llama', layers: 2, dim: 128, hiddenDim: 256, heads: 4, kvHeads: 2, vocab, type, seed: 99 });
   const metadata: [string, WriteValue][] = [];
@@ -203,5 +220,8 @@ async function writeTinyLlama(path: string, type: GGMLType): Promise<void> {
   const tensors = await Promise.all(
     model.header.tensors.map(async (t) => ({ name: t.name, dims: t.dims, type: t.type, data: await model.readTensor(t) })),
   );
+  if (ropeFactors !== undefined) {
+    tensors.push({ name: 'rope_freqs.weight', dims: [ropeFactors.length], type: GGMLType.F32, data: new Uint8Array(ropeFactors.buffer) });
+  }
   await writeGGUF(path, { metadata, tensors });
 }

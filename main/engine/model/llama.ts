@@ -5,7 +5,7 @@
 
 import { TesseraError } from '../../../shared/errors.js';
 import type { Activation, ComputeBackend, Weight } from '../backend.js';
-import { dequantize, isSupportedType } from '../gguf/quant.js';
+import { dequantize, isSupportedType, tensorByteLength } from '../gguf/quant.js';
 import { GGMLType, type GGUFHeader, type GGUFTensorInfo } from '../gguf/types.js';
 import { readConfig, type Config } from './config.js';
 
@@ -36,6 +36,7 @@ export interface LayerWeights {
 
 export interface ShardWeights {
   readonly token_embd?: Weight; // (vocab_size, dim)    first shard only
+  readonly rope_freqs?: Activation; // (head_dim / 2)   Llama 3.x only: each rope pair's frequency divisor
   readonly layers: readonly LayerWeights[]; // (end - start) entries, layer `start` first
   readonly output_norm?: Activation; // (dim)           last shard only
   readonly output?: Weight; // (vocab_size, dim)        last shard only; token_embd when tied
@@ -57,9 +58,13 @@ export interface LlamaShard {
 // ----------------------------------------------------------------------------
 // Run state: every buffer `forward` touches, allocated once
 
+/** f16 halves the cache (llama.cpp's default); f32 where the backend has no f16 buffers. */
+export type KvCachePrecision = 'f16' | 'f32';
+
 export interface KvCache {
   /** Positions the cache can hold. */
   readonly contextLength: number;
+  readonly precision: KvCachePrecision;
   readonly keys: readonly Activation[]; // per layer of the shard: (contextLength, n_kv_heads * head_dim)
   readonly values: readonly Activation[]; // per layer of the shard: (contextLength, n_kv_heads * head_dim)
 }
@@ -79,13 +84,17 @@ export interface RunState {
   readonly logits: Activation; // (1, vocab_size) last shard only (empty otherwise)
 }
 
-export function createKvCache(shard: LlamaShard, contextLength: number): KvCache {
+export function createKvCache(shard: LlamaShard, contextLength: number, precision: KvCachePrecision = 'f16'): KvCache {
   const kvDim = shard.config.n_kv_heads * shard.config.head_dim;
   const layers = shard.end - shard.start;
+  const b = shard.backend;
+  const half = precision === 'f16' && b.allocHalf !== undefined;
+  const alloc = (): Activation => (half ? b.allocHalf!(contextLength * kvDim) : b.alloc(contextLength * kvDim));
   return {
     contextLength,
-    keys: Array.from({ length: layers }, () => shard.backend.alloc(contextLength * kvDim)),
-    values: Array.from({ length: layers }, () => shard.backend.alloc(contextLength * kvDim)),
+    precision: half ? 'f16' : 'f32',
+    keys: Array.from({ length: layers }, alloc),
+    values: Array.from({ length: layers }, alloc),
   };
 }
 
@@ -193,9 +202,7 @@ function forwardChunk(
     b.rmsnorm(s.xb, s.x, w.attn_norm, n, rms_eps);
 
     // q, k, v projections (+ qwen2 biases)
-    b.matmul(s.q, w.wq, s.xb, n);
-    b.matmul(s.k, w.wk, s.xb, n);
-    b.matmul(s.v, w.wv, s.xb, n);
+    matmuls(b, [s.q, s.k, s.v], [w.wq, w.wk, w.wv], s.xb, n);
     if (w.bq && w.bk && w.bv) {
       b.addBias(s.q, w.bq, n);
       b.addBias(s.k, w.bk, n);
@@ -209,8 +216,8 @@ function forwardChunk(
     }
 
     // rotary position embedding of q and k
-    b.rope(s.q, n, n_heads, head_dim, position, rope_theta, rope_style);
-    b.rope(s.k, n, n_kv_heads, head_dim, position, rope_theta, rope_style);
+    b.rope(s.q, n, n_heads, head_dim, position, rope_theta, rope_style, shard.weights.rope_freqs);
+    b.rope(s.k, n, n_kv_heads, head_dim, position, rope_theta, rope_style, shard.weights.rope_freqs);
 
     // store this chunk's keys and values in the cache at its positions
     b.copy(cache.keys[l]!, position * kvDim, s.k, 0, n * kvDim);
@@ -234,12 +241,17 @@ function forwardChunk(
     b.rmsnorm(s.xb, s.x, w.ffn_norm, n, rms_eps);
 
     // w_down(silu(w_gate(x)) * w_up(x)) and residual
-    b.matmul(s.gate, w.w_gate, s.xb, n);
-    b.matmul(s.up, w.w_up, s.xb, n);
+    matmuls(b, [s.gate, s.up], [w.w_gate, w.w_up], s.xb, n);
     b.swiglu(s.gate, s.gate, s.up, n * hidden_dim);
     b.matmul(s.proj, w.w_down, s.gate, n);
     b.add(s.x, s.x, s.proj, n * dim);
   }
+}
+
+/** outs[i] = weights[i] · x: one fused op where the backend has it, else one matmul each. */
+function matmuls(b: ComputeBackend, outs: readonly Activation[], weights: readonly Weight[], x: Activation, n: number): void {
+  if (b.matmulShared) b.matmulShared(outs, weights, x, n);
+  else for (let i = 0; i < weights.length; i++) b.matmul(outs[i]!, weights[i]!, x, n);
 }
 
 /** Final rmsnorm and the output head for row `t` of state.x: the logits of that position. */
@@ -279,10 +291,22 @@ function checkInput(shard: LlamaShard, input: ShardInput): number {
 
 /** Reads one tensor's bytes (a file, or memory in tests). */
 export type TensorReader = (tensor: GGUFTensorInfo) => Uint8Array | Promise<Uint8Array>;
+/** Fills `target` with the tensor's bytes from `byteOffset` on (relative to the tensor's start). */
+export type TensorRangeReader = (tensor: GGUFTensorInfo, byteOffset: number, target: Uint8Array) => Promise<void>;
+
+/** Bytes of a matrix read from the file at once when the backend takes weights in pieces. */
+export const LOAD_PIECE_BYTES = 8 * 1024 * 1024;
 
 export interface LoadShardOptions {
   readonly header: GGUFHeader;
   readonly readTensor: TensorReader;
+  /**
+   * Optional: reads part of a tensor. With it (and a backend that has `beginWeight`) matrices
+   * stream into the backend in LOAD_PIECE_BYTES pieces, so no whole tensor is held in JS memory.
+   */
+  readonly readTensorRange?: TensorRangeReader;
+  /** Bytes per piece when streaming (default LOAD_PIECE_BYTES; tests pass less). */
+  readonly pieceBytes?: number;
   readonly backend: ComputeBackend;
   /** [start, end) of the layers to run; the whole model when absent. */
   readonly layers?: readonly [number, number];
@@ -306,9 +330,27 @@ export async function loadShard(options: LoadShardOptions): Promise<LlamaShard> 
   const isLast = end === config.n_layers;
   const plan = planTensors(header, config, start, end, isFirst, isLast);
 
+  const readRange = options.readTensorRange;
+  // One buffer for every piece of every matrix (allocated on first use).
+  let piece: Uint8Array | undefined;
   const matrix = async (name: string): Promise<Weight> => {
     const info = plan.get(name)!;
-    return backend.uploadWeight(info.type, info.dims[1] ?? 1, info.dims[0]!, await readTensor(info));
+    const rows = info.dims[1] ?? 1;
+    const cols = info.dims[0]!;
+    if (readRange === undefined || backend.beginWeight === undefined) {
+      return backend.uploadWeight(info.type, rows, cols, await readTensor(info));
+    }
+    const writer = backend.beginWeight(info.type, rows, cols);
+    const rowBytes = tensorByteLength(info.type, cols);
+    const pieceBytes = options.pieceBytes ?? LOAD_PIECE_BYTES;
+    const rowsPerPiece = Math.max(1, Math.floor(pieceBytes / rowBytes));
+    if (piece === undefined || piece.length < rowsPerPiece * rowBytes) piece = new Uint8Array(rowsPerPiece * rowBytes);
+    for (let row = 0; row < rows; row += rowsPerPiece) {
+      const part = piece.subarray(0, Math.min(rowsPerPiece, rows - row) * rowBytes);
+      await readRange(info, row * rowBytes, part);
+      writer.writeRows(row, part);
+    }
+    return writer.weight;
   };
   const values = async (name: string): Promise<Float32Array> => {
     const info = plan.get(name)!;
@@ -323,10 +365,10 @@ export async function loadShard(options: LoadShardOptions): Promise<LlamaShard> 
   const optionalVector = async (name: string): Promise<Activation | undefined> =>
     plan.has(name) ? vector(name) : undefined;
 
-  if (plan.has('rope_freqs.weight') && (await values('rope_freqs.weight')).some((factor) => factor !== 1)) {
-    // Llama 3.1+ rope frequency factors: the backend's rope has no per-dimension factors yet.
-    throw new TesseraError('MODEL_UNSUPPORTED_ARCHITECTURE', 'rope frequency factors (rope_freqs.weight) are not supported');
-  }
+  // Llama 3.1+ rope frequency factors; a file whose factors are all 1 needs none.
+  const ropeFactors = plan.has('rope_freqs.weight') ? await values('rope_freqs.weight') : undefined;
+  const rope_freqs = ropeFactors?.some((factor) => factor !== 1) ? backend.alloc(ropeFactors.length) : undefined;
+  if (rope_freqs !== undefined) backend.write(rope_freqs, ropeFactors!);
 
   const layers: LayerWeights[] = [];
   for (let l = start; l < end; l++) {
@@ -351,6 +393,7 @@ export async function loadShard(options: LoadShardOptions): Promise<LlamaShard> 
   const token_embd = plan.has('token_embd.weight') ? await matrix('token_embd.weight') : undefined;
   const weights: ShardWeights = {
     token_embd,
+    rope_freqs,
     layers,
     output_norm: isLast ? await vector('output_norm.weight') : undefined,
     // Tied embeddings: without output.weight the head is the embedding table.

@@ -76,6 +76,13 @@ test('rope rotates neighbouring pairs (normal) or halves (neox)', () => {
   backend.write(still, new Float32Array([1, 2, 3, 4]));
   backend.rope(still, 1, 1, 4, 0, 10000, 'neox');
   close(backend.read(still), [1, 2, 3, 4]);
+  // Frequency factors divide each pair's angle: factors [2, 4] turn the pairs by 0.5 and 0.0025 rad.
+  const factored = backend.alloc(4);
+  const factors = backend.alloc(2);
+  backend.write(factored, new Float32Array([1, 0, 1, 0]));
+  backend.write(factors, new Float32Array([2, 4]));
+  backend.rope(factored, 1, 1, 4, 1, 10000, 'normal', factors);
+  close(backend.read(factored), [Math.cos(0.5), Math.sin(0.5), Math.cos(0.0025), Math.sin(0.0025)]);
 });
 
 test('attention is causal and shares kv heads across query heads', () => {

@@ -154,15 +154,18 @@ export class ReferenceBackend implements ComputeBackend {
     startPosition: number,
     theta: number,
     style: RopeStyle,
+    factors?: Activation,
   ): void {
     const values = data(x);
     const half = headDim / 2;
+    const divisors = factors === undefined ? undefined : data(factors);
+    if (divisors !== undefined && divisors.length < half) throw new RangeError(`rope needs ${half} frequency factors, got ${divisors.length}`);
     for (let t = 0; t < nTokens; t++) {
       const position = startPosition + t;
       for (let h = 0; h < nHeads; h++) {
         const base = (t * nHeads + h) * headDim;
         for (let i = 0; i < half; i++) {
-          const angle = position * Math.pow(theta, (-2 * i) / headDim);
+          const angle = (position * Math.pow(theta, (-2 * i) / headDim)) / (divisors?.[i] ?? 1);
           const cos = Math.cos(angle);
           const sin = Math.sin(angle);
           // 'normal' rotates neighbours (2i, 2i+1); 'neox' rotates the two halves (i, i+d/2).

@@ -8,6 +8,7 @@ import {
   createRunState,
   forward,
   type KvCache,
+  type KvCachePrecision,
   type LlamaShard,
   type RunState,
   type ShardInput,
@@ -30,6 +31,8 @@ export interface ShardRunnerOptions {
   /** KV caches kept at once; the least recently used is reused beyond this. */
   readonly maxSequences: number;
   readonly maxBatchTokens?: number;
+  /** Precision of the KV caches (default f16 where the backend has it). */
+  readonly kvCachePrecision?: KvCachePrecision;
 }
 
 export interface PrefillResult {
@@ -111,7 +114,7 @@ export class ShardRunner {
         this.sequences.delete(oldestName);
         seq = { cache: oldest.cache, tokens: [], lastUsed: 0 };
       } else {
-        seq = { cache: createKvCache(this.shard, this.contextLength), tokens: [], lastUsed: 0 };
+        seq = { cache: createKvCache(this.shard, this.contextLength, this.options.kvCachePrecision), tokens: [], lastUsed: 0 };
       }
       this.sequences.set(name, seq);
     }

@@ -137,13 +137,20 @@ async function load(options: WorkerLoadOptions): Promise<{ info: Omit<ModelInfo,
   }
   let backend: ComputeBackend | undefined;
   try {
-    const header = await readGGUFHeader(file);
-    backend = await createBackend({ kind: options.backend, threads: options.threads });
+    // The kernel threads start while the header is read: both take a good part of a second.
+    const starting = createBackend({ kind: options.backend, threads: options.threads });
+    const [headerResult, backendResult] = await Promise.allSettled([readGGUFHeader(file), starting]);
+    if (backendResult.status === 'fulfilled') backend = backendResult.value;
+    if (headerResult.status === 'rejected') throw headerResult.reason;
+    if (backendResult.status === 'rejected') throw backendResult.reason;
+    const header = headerResult.value;
+    const compute = backendResult.value;
     const shard = await loadShard({
       header,
-      backend,
+      backend: compute,
       layers: options.layers,
       readTensor: (tensor) => readTensorBytes(file, tensor),
+      readTensorRange: (tensor, byteOffset, target) => readFully(file, tensor.offset + byteOffset, target),
     });
     const contextLength = options.contextLength ?? Math.min(DEFAULT_CONTEXT_LENGTH, shard.config.context_length);
     const runner = new ShardRunner(shard, {
@@ -171,15 +178,25 @@ async function load(options: WorkerLoadOptions): Promise<{ info: Omit<ModelInfo,
       bosToken: tokenizer?.bosId === undefined ? undefined : tokenizer.tokenText(tokenizer.bosId),
       eosToken: tokenizer?.eosId === undefined ? undefined : tokenizer.tokenText(tokenizer.eosId),
       ...(embedder === undefined ? {} : { pooling: embedder.pooling }),
-      backend: backend.name,
-      threads: backend.threads,
+      backend: compute.name,
+      threads: compute.threads,
     };
-    return { info, model: { runner, backend, tokenizer, ...(embedder === undefined ? {} : { embedder }) } };
+    return { info, model: { runner, backend: compute, tokenizer, ...(embedder === undefined ? {} : { embedder }) } };
   } catch (error) {
     backend?.dispose();
     throw error;
   } finally {
     await file.close();
+  }
+}
+
+/** Fills `target` from the file at `position`; a short read (a truncated file) is an error. */
+async function readFully(file: FileHandle, position: number, target: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < target.length) {
+    const { bytesRead } = await file.read(target, done, target.length - done, position + done);
+    if (bytesRead === 0) throw new TesseraError('GGUF_TRUNCATED', `the file ends before byte ${position + target.length}`);
+    done += bytesRead;
   }
 }
 

@@ -12,6 +12,7 @@ import { attention, add, addBias, rmsnorm, rope, swiglu } from './ops';
 import { embed } from './dequantize';
 import { matmulShare } from './matmul';
 import { quantizeRows, quantizeRowsQ8_K } from './quantize';
+import { repackBlocks, toHalf } from './repack';
 
 export const OP_QUANTIZE: i32 = 1;
 export const OP_MATMUL: i32 = 2;
@@ -23,6 +24,8 @@ export const OP_SWIGLU: i32 = 7;
 export const OP_ROPE: i32 = 8;
 export const OP_ATTENTION: i32 = 9;
 export const OP_QUANTIZE_K: i32 = 10;
+export const OP_REPACK: i32 = 11;
+export const OP_TO_HALF: i32 = 12;
 
 /** 1 when built with relaxed SIMD (q8_K activations are int8), else 0. */
 export const RELAXED_SIMD: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
@@ -93,13 +96,19 @@ function runChunk(control: usize, lane: i32, nLanes: i32): void {
       swiglu(u(control, 0), u(control, 1), u(control, 2), i(control, 3), lane, nLanes);
       break;
     case OP_ROPE:
-      rope(u(control, 0), i(control, 1), i(control, 2), i(control, 3), i(control, 4), f(control, 5), i(control, 6) != 0, lane, nLanes);
+      rope(u(control, 0), i(control, 1), i(control, 2), i(control, 3), i(control, 4), f(control, 5), i(control, 6) != 0, u(control, 7), lane, nLanes);
       break;
     case OP_ATTENTION:
       attention(
         u(control, 0), u(control, 1), u(control, 2), u(control, 3),
-        i(control, 4), i(control, 5), i(control, 6), i(control, 7), i(control, 8), f(control, 9), lane, nLanes,
+        i(control, 4), i(control, 5), i(control, 6), i(control, 7), i(control, 8), f(control, 9), i(control, 10) != 0, u(control, 11), lane, nLanes,
       );
+      break;
+    case OP_REPACK:
+      repackBlocks(i(control, 0), u(control, 1), i(control, 2), u(control, 3), u(control, 4), lane, nLanes);
+      break;
+    case OP_TO_HALF:
+      toHalf(u(control, 0), u(control, 1), i(control, 2), lane, nLanes);
       break;
     default:
       unreachable();

@@ -66,11 +66,12 @@ export function swiglu(out: usize, gate: usize, up: usize, length: i32, lane: i3
 
 /**
  * Rotary embedding in place. x: [nTokens, nHeads * headDim]; token t at position startPosition + t.
- * Pair i (< headDim / 2) turns by angle position * theta^(-2i / headDim); normal style pairs
- * (2i, 2i + 1), neox style pairs (i, i + headDim / 2). Tokens are split over lanes.
+ * Pair i (< headDim / 2) turns by angle position * theta^(-2i / headDim) / factors[i] (factors: f32
+ * [headDim / 2], Llama 3.x rope_freqs; 0 = all 1); normal style pairs (2i, 2i + 1), neox style pairs
+ * (i, i + headDim / 2). Tokens are split over lanes.
  */
 export function rope(
-  x: usize, nTokens: i32, nHeads: i32, headDim: i32, startPosition: i32, theta: f32, neox: bool, lane: i32, nLanes: i32,
+  x: usize, nTokens: i32, nHeads: i32, headDim: i32, startPosition: i32, theta: f32, neox: bool, factors: usize, lane: i32, nLanes: i32,
 ): void {
   const half = headDim >> 1;
   const end = shareStart(nTokens, lane + 1, nLanes);
@@ -78,7 +79,8 @@ export function rope(
     const position = <f64>(startPosition + t);
     const row = x + ((<usize>t * nHeads * headDim) << 2);
     for (let i = 0; i < half; i++) {
-      const angle = position * Math.pow(<f64>theta, <f64>(-2 * i) / <f64>headDim);
+      let angle = position * Math.pow(<f64>theta, <f64>(-2 * i) / <f64>headDim);
+      if (factors != 0) angle /= <f64>load<f32>(factors + (<usize>i << 2));
       const c = <f32>Math.cos(angle), s = <f32>Math.sin(angle);
       const first: usize = neox ? <usize>i << 2 : <usize>(2 * i) << 2;
       const second: usize = neox ? <usize>(i + half) << 2 : <usize>(2 * i + 1) << 2;
@@ -93,50 +95,197 @@ export function rope(
 }
 
 /**
- * Causal grouped-query attention with an online softmax (one pass over the keys).
- * q, out: [nTokens, nHeads * headDim]; keys, values: [context, nKvHeads * headDim], holding every
+ * Causal grouped-query attention. q, out: [nTokens, nHeads * headDim] f32; keys, values:
+ * [context, nKvHeads * headDim], f16 when halfKv (the KV cache's default) else f32, holding every
  * position < startPosition + nTokens. Query (t, h) attends positions 0..startPosition + t with kv
- * head floor(h * nKvHeads / nHeads). out must not alias q. (t, h) pairs are dealt out to lanes in
+ * head floor(h * nKvHeads / nHeads). out must not alias q. (t, h) pairs are dealt out to chunks in
  * turn, so long and short rows of the causal triangle spread evenly. headDim % 4 == 0.
+ * scratch: f32 [nChunks, 2 * (startPosition + nTokens)], each chunk's scores (two heads' when paired).
+ *
+ * Three passes per query: scores (and their maximum), softmax weights, then the weighted sum of
+ * the values a few dimensions at a time with the sums in registers, so the output is written once.
  */
 export function attention(
   out: usize, q: usize, keys: usize, values: usize,
-  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, lane: i32, nLanes: i32,
+  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, halfKv: bool, scratch: usize,
+  lane: i32, nLanes: i32,
 ): void {
-  const kvStride = <usize>(nKvHeads * headDim) << 2;
+  const scores = scratch + ((<usize>lane * (startPosition + nTokens)) << 3);
+  // Query heads in pairs where each kv head serves an even number of them: one load of a key or
+  // value feeds both.
+  const paired = (nHeads / nKvHeads) % 2 == 0;
+  if (halfKv) {
+    if (paired) attentionPairs<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
+    else attentionOver<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
+  } else {
+    if (paired) attentionPairs<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
+    else attentionOver<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
+  }
+}
+
+/** Softmax weights in place over scores[0..positions) (times the cache unscale); returns their sum. */
+@inline function softmaxWeights<T>(scores: usize, positions: i32, maximum: f32): f32 {
+  let total: f32 = 0;
+  for (let p = 0; p < positions; p++) {
+    const weight = Mathf.exp(load<f32>(scores + (<usize>p << 2)) - maximum);
+    total += weight;
+    store<f32>(scores + (<usize>p << 2), weight * cacheUnscale<T>());
+  }
+  return total;
+}
+
+/** attentionOver for query heads 2j and 2j + 1 together (same kv head, same positions). */
+@inline function attentionPairs<T>(
+  out: usize, q: usize, keys: usize, values: usize,
+  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, lane: i32, nLanes: i32,
+): void {
+  const elementBytes = <usize>sizeof<T>();
+  const kvStride = <usize>(nKvHeads * headDim) * elementBytes;
+  const unscale = f32x4.splat(cacheUnscale<T>());
+  const pairs = nHeads >> 1;
+  const items = nTokens * pairs;
+  const rowBytes = <usize>headDim << 2;
+  for (let item = lane; item < items; item += nLanes) {
+    const t = item / pairs, h = (item % pairs) << 1;
+    const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
+    const q0 = q + (<usize>(t * nHeads + h)) * rowBytes, q1 = q0 + rowBytes;
+    const o0 = out + (<usize>(t * nHeads + h)) * rowBytes, o1 = o0 + rowBytes;
+    const positions = startPosition + t + 1;
+    const scores0 = scores, scores1 = scores + (<usize>positions << 2);
+    const headOffset = <usize>(kvHead * headDim) * elementBytes;
+
+    let maximum0: f32 = -Infinity, maximum1: f32 = -Infinity;
+    for (let p = 0; p < positions; p++) {
+      const k = keys + <usize>p * kvStride + headOffset;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      for (let i = 0; i < headDim; i += 4) {
+        let key = cacheX4<T>(k + <usize>i * elementBytes);
+        if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + (<usize>i << 2)), key));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + (<usize>i << 2)), key));
+      }
+      const score0 = sumF32x4(a0) * scale, score1 = sumF32x4(a1) * scale;
+      store<f32>(scores0 + (<usize>p << 2), score0);
+      store<f32>(scores1 + (<usize>p << 2), score1);
+      maximum0 = max(maximum0, score0);
+      maximum1 = max(maximum1, score1);
+    }
+    const inverse0 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores0, positions, maximum0));
+    const inverse1 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores1, positions, maximum1));
+
+    // 8 dimensions of both heads at a time: 4 sums in registers
+    const v0 = values + headOffset;
+    for (let i = 0; i < headDim; i += 8) {
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), r0 = f32x4.splat(0), r1 = f32x4.splat(0);
+      const column = v0 + <usize>i * elementBytes;
+      let last = 4;
+      if (i + 8 > headDim) last = 0; // headDim % 8 == 4: the final 4 dimensions alone
+      for (let p = 0; p < positions; p++) {
+        const v = column + <usize>p * kvStride;
+        const w0 = f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), w1 = f32x4.splat(load<f32>(scores1 + (<usize>p << 2)));
+        const x0 = cacheX4<T>(v), x1 = cacheX4<T>(v + <usize>last * elementBytes);
+        s0 = f32x4.add(s0, f32x4.mul(x0, w0));
+        s1 = f32x4.add(s1, f32x4.mul(x1, w0));
+        r0 = f32x4.add(r0, f32x4.mul(x0, w1));
+        r1 = f32x4.add(r1, f32x4.mul(x1, w1));
+      }
+      v128.store(o0 + (<usize>i << 2), f32x4.mul(s0, inverse0));
+      v128.store(o1 + (<usize>i << 2), f32x4.mul(r0, inverse1));
+      if (last != 0) {
+        v128.store(o0 + (<usize>i << 2), f32x4.mul(s1, inverse0), 16);
+        v128.store(o1 + (<usize>i << 2), f32x4.mul(r1, inverse1), 16);
+      }
+    }
+  }
+}
+
+/** 2^112: an f16's bits moved into f32 position read as the f16's value times 2^-112. */
+const HALF_UNSCALE: f32 = reinterpret<f32>(0x77800000);
+
+/**
+ * Four consecutive cache elements at `ptr`: for T = f32 their values; for T = u16 (f16) their
+ * values times 2^-112 (zero and subnormals included), in three ops instead of a full conversion:
+ * the sign-extended half shifted by 13 puts sign, exponent and mantissa in place, the mask
+ * clears the copies of the sign between them. The caller multiplies by cacheUnscale.
+ */
+@inline function cacheX4<T>(ptr: usize): v128 {
+  if (sizeof<T>() == 2) return v128.and(i32x4.shl(v128.load16x4_s(ptr), 13), i32x4.splat(0x8fffe000));
+  return v128.load(ptr);
+}
+
+/** What turns cacheX4's values into true values: 2^112 for f16, 1 for f32. */
+@inline function cacheUnscale<T>(): f32 {
+  return sizeof<T>() == 2 ? HALF_UNSCALE : 1;
+}
+
+@inline function attentionOver<T>(
+  out: usize, q: usize, keys: usize, values: usize,
+  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, lane: i32, nLanes: i32,
+): void {
+  const elementBytes = <usize>sizeof<T>();
+  const kvStride = <usize>(nKvHeads * headDim) * elementBytes;
+  const unscale = f32x4.splat(cacheUnscale<T>());
   const items = nTokens * nHeads;
   for (let item = lane; item < items; item += nLanes) {
     const t = item / nHeads, h = item % nHeads;
     const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
     const qr = q + ((<usize>item * headDim) << 2);
     const o = out + ((<usize>item * headDim) << 2);
-    for (let i = 0; i < headDim; i += 4) v128.store(o + (<usize>i << 2), f32x4.splat(0));
-    let maximum: f32 = -Infinity;
-    let total: f32 = 0;
     const positions = startPosition + t + 1;
+    const headOffset = <usize>(kvHead * headDim) * elementBytes;
+
+    // scores[p] = q · k[p] * scale, and their maximum
+    let maximum: f32 = -Infinity;
     for (let p = 0; p < positions; p++) {
-      const k = keys + <usize>p * kvStride + ((<usize>kvHead * headDim) << 2);
-      let acc = f32x4.splat(0);
-      for (let i = 0; i < headDim; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qr + (<usize>i << 2)), v128.load(k + (<usize>i << 2))));
-      const score = sumF32x4(acc) * scale;
-      if (score > maximum) {
-        // New running maximum: rescale what has been accumulated so far.
-        const correction = Mathf.exp(maximum - score);
-        total *= correction;
-        const c = f32x4.splat(correction);
-        for (let i = 0; i < headDim; i += 4) v128.store(o + (<usize>i << 2), f32x4.mul(v128.load(o + (<usize>i << 2)), c));
-        maximum = score;
+      const k = keys + <usize>p * kvStride + headOffset;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      let i = 0;
+      for (; i + 8 <= headDim; i += 8) {
+        // Keys are unscaled before the product: q times a 2^-112-scaled key could be subnormal.
+        let k0 = cacheX4<T>(k + <usize>i * elementBytes), k1 = cacheX4<T>(k + <usize>(i + 4) * elementBytes);
+        if (sizeof<T>() == 2) {
+          k0 = f32x4.mul(k0, unscale);
+          k1 = f32x4.mul(k1, unscale);
+        }
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(qr + (<usize>i << 2)), k0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(qr + (<usize>i << 2), 16), k1));
       }
-      const weight = Mathf.exp(score - maximum);
-      total += weight;
-      const v = values + <usize>p * kvStride + ((<usize>kvHead * headDim) << 2);
-      const wv = f32x4.splat(weight);
-      for (let i = 0; i < headDim; i += 4) {
-        const at = <usize>i << 2;
-        v128.store(o + at, f32x4.add(v128.load(o + at), f32x4.mul(v128.load(v + at), wv)));
-      }
+      if (i < headDim) a0 = f32x4.add(a0, f32x4.mul(v128.load(qr + (<usize>i << 2)), f32x4.mul(cacheX4<T>(k + <usize>i * elementBytes), unscale)));
+      const score = sumF32x4(f32x4.add(a0, a1)) * scale;
+      store<f32>(scores + (<usize>p << 2), score);
+      maximum = max(maximum, score);
     }
-    const inverse = f32x4.splat(<f32>1 / total);
-    for (let i = 0; i < headDim; i += 4) v128.store(o + (<usize>i << 2), f32x4.mul(v128.load(o + (<usize>i << 2)), inverse));
+
+    // softmax weights, with the f16 unscale folded in: v * 2^-112 * (weight * 2^112)
+    const inverse = f32x4.splat(<f32>1 / softmaxWeights<T>(scores, positions, maximum));
+
+    // out = Σ_p weight[p] * v[p] / total, 16 dimensions at a time (4 sums in registers)
+    const v0 = values + headOffset;
+    let i = 0;
+    for (; i + 16 <= headDim; i += 16) {
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      const column = v0 + <usize>i * elementBytes;
+      for (let p = 0; p < positions; p++) {
+        const v = column + <usize>p * kvStride;
+        const w = f32x4.splat(load<f32>(scores + (<usize>p << 2)));
+        s0 = f32x4.add(s0, f32x4.mul(cacheX4<T>(v), w));
+        s1 = f32x4.add(s1, f32x4.mul(cacheX4<T>(v + 4 * elementBytes), w));
+        s2 = f32x4.add(s2, f32x4.mul(cacheX4<T>(v + 8 * elementBytes), w));
+        s3 = f32x4.add(s3, f32x4.mul(cacheX4<T>(v + 12 * elementBytes), w));
+      }
+      const at = o + (<usize>i << 2);
+      v128.store(at, f32x4.mul(s0, inverse));
+      v128.store(at, f32x4.mul(s1, inverse), 16);
+      v128.store(at, f32x4.mul(s2, inverse), 32);
+      v128.store(at, f32x4.mul(s3, inverse), 48);
+    }
+    for (; i < headDim; i += 4) {
+      let s0 = f32x4.splat(0);
+      const column = v0 + <usize>i * elementBytes;
+      for (let p = 0; p < positions; p++) {
+        s0 = f32x4.add(s0, f32x4.mul(cacheX4<T>(column + <usize>p * kvStride), f32x4.splat(load<f32>(scores + (<usize>p << 2)))));
+      }
+      v128.store(o + (<usize>i << 2), f32x4.mul(s0, inverse));
+    }
   }
 }

@@ -1,0 +1,78 @@
+// Load-time and cache helpers that move bytes, not arithmetic.
+//
+// repackBlocks: GGUF blocks staged in memory into the kernels' weight layout (../weight-layout.ts):
+//   Q8_0 (34-byte blocks: f16 d, 32 int8)   -> quants at values + 32b, d at scales + 2b
+//   Q4_0 (18-byte blocks: f16 d, 16 bytes)  -> nibbles at values + 16b, d at scales + 2b
+//   Q4_K (144-byte blocks: d, dmin, 12 packed 6-bit scale/min bytes, 128 nibble bytes)
+//        -> nibbles at values + 128b, record (d, dmin, scale u8[8], min u8[8]) at scales + 20b
+// Done here rather than in JavaScript because a model has tens of millions of blocks.
+//
+// toHalf: f32 -> IEEE f16 with round-to-nearest-even (for the KV cache).
+
+import { shareStart } from './common';
+import { Q4_0, Q4_K, Q8_0 } from './types';
+
+/** Blocks [0, blocks) of `type` at src into values/scales (both already at the first block). */
+export function repackBlocks(type: i32, src: usize, blocks: i32, values: usize, scales: usize, lane: i32, nLanes: i32): void {
+  const end = shareStart(blocks, lane + 1, nLanes);
+  let b = shareStart(blocks, lane, nLanes);
+  if (type == Q8_0) {
+    for (; b < end; b++) {
+      const s = src + <usize>b * 34;
+      store<u16>(scales + (<usize>b << 1), load<u16>(s));
+      const v = values + (<usize>b << 5);
+      v128.store(v, v128.load(s + 2));
+      v128.store(v, v128.load(s + 18), 16);
+    }
+  } else if (type == Q4_0) {
+    for (; b < end; b++) {
+      const s = src + <usize>b * 18;
+      store<u16>(scales + (<usize>b << 1), load<u16>(s));
+      v128.store(values + (<usize>b << 4), v128.load(s + 2));
+    }
+  } else if (type == Q4_K) {
+    for (; b < end; b++) {
+      const s = src + <usize>b * 144;
+      const meta = scales + <usize>b * 20;
+      store<u32>(meta, load<u32>(s));
+      const packed = s + 4;
+      for (let j = 0; j < 8; j++) {
+        let scale: u32, minimum: u32;
+        if (j < 4) {
+          scale = load<u8>(packed + j) & 63;
+          minimum = load<u8>(packed + j + 4) & 63;
+        } else {
+          scale = (load<u8>(packed + j + 4) & 0xf) | ((load<u8>(packed + j - 4) >> 6) << 4);
+          minimum = (load<u8>(packed + j + 4) >> 4) | ((load<u8>(packed + j) >> 6) << 4);
+        }
+        store<u8>(meta + 4 + j, <u8>scale);
+        store<u8>(meta + 12 + j, <u8>minimum);
+      }
+      const v = values + (<usize>b << 7);
+      for (let i = 0; i < 8; i++) v128.store(v + (<usize>i << 4), v128.load(s + 16 + (<usize>i << 4)));
+    }
+  }
+}
+
+/** One f32 as f16 bits, rounded to nearest even; overflow to infinity, NaN stays NaN. */
+@inline function halfBits(x: f32): u32 {
+  const bits = reinterpret<u32>(x);
+  const sign = (bits >> 16) & 0x8000;
+  const magnitude = bits & 0x7fffffff;
+  if (magnitude >= 0x47800000) return sign | (magnitude > 0x7f800000 ? 0x7e00 : 0x7c00); // >= 65536, inf, NaN
+  if (magnitude < 0x38800000) {
+    // Below f16's smallest normal: adding 0.5 lets the FPU round the subnormal into the low bits.
+    return sign | (reinterpret<u32>(reinterpret<f32>(magnitude) + <f32>0.5) - 0x3f000000);
+  }
+  // Rebias the exponent (127 -> 15) and round the 13 dropped mantissa bits to nearest even.
+  const rounded = magnitude + 0xc8000fff + ((magnitude >> 13) & 1);
+  return sign | (rounded >> 13);
+}
+
+/** out[i] = f16(x[i]) for i < length. x: f32, out: f16. */
+export function toHalf(out: usize, x: usize, length: i32, lane: i32, nLanes: i32): void {
+  const end = shareStart(length, lane + 1, nLanes);
+  for (let i = shareStart(length, lane, nLanes); i < end; i++) {
+    store<u16>(out + (<usize>i << 1), <u16>halfBits(load<f32>(x + (<usize>i << 2))));
+  }
+}
