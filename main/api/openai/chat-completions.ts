@@ -8,6 +8,7 @@ import { parseChatBody } from './chat-request.js';
 import { SseWriter } from '../streaming/sse.js';
 import { openAIErrorBody } from './errors.js';
 import { asTesseraError } from '../errors.js';
+import { sendJson } from '../respond.js';
 import type { GenerationUsage, TokenLogprobs } from '../../engine/index.js';
 
 export function newCompletionId(prefix: string): string {
@@ -60,9 +61,7 @@ export async function handleChatCompletions(
       ],
       usage: usageOf(done.usage),
     };
-    const text = JSON.stringify(body);
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    response.end(text);
+    sendJson(response, 200, body);
     return;
   }
 

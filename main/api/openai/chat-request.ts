@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { TesseraError } from '../../../shared/errors.js';
-import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../chat/request.js';
+import type { ChatMessage, ChatRequest, ResponseFormat, SamplingSettings, ToolChoice, ToolDefinition } from '../chat/request.js';
 import type { JsonSchema } from '../../engine/sampling/grammar/json-schema.js';
 
 /** Sampling defaults where a request leaves a field out (those of llama.cpp's server). */
@@ -18,6 +18,39 @@ export const DEFAULT_SAMPLING = {
 const MAX_STOP_SEQUENCES = 16;
 const MAX_TOOLS = 128;
 const MAX_MESSAGES = 4096;
+
+/** The sampling fields both OpenAI generation endpoints (chat and completions) take. */
+export const samplingBody = z.object({
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  top_k: z.number().int().min(0).nullish(),
+  min_p: z.number().min(0).max(1).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  repetition_penalty: z.number().positive().nullish(),
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(MAX_STOP_SEQUENCES)]).nullish(),
+});
+export type SamplingBody = z.infer<typeof samplingBody>;
+
+/** Sampling settings from the request, with the defaults above where it is silent. */
+export function samplingOf(b: SamplingBody): SamplingSettings {
+  return {
+    temperature: b.temperature ?? DEFAULT_SAMPLING.temperature,
+    topP: b.top_p ?? DEFAULT_SAMPLING.topP,
+    topK: b.top_k ?? DEFAULT_SAMPLING.topK,
+    minP: b.min_p ?? DEFAULT_SAMPLING.minP,
+    presencePenalty: b.presence_penalty ?? 0,
+    frequencyPenalty: b.frequency_penalty ?? 0,
+    repetitionPenalty: b.repetition_penalty ?? 1,
+    ...(b.seed === undefined || b.seed === null ? {} : { seed: b.seed }),
+  };
+}
+
+/** `stop` as a list (OpenAI takes a string or an array). */
+export function stopListOf(b: SamplingBody): string[] {
+  return b.stop === undefined || b.stop === null ? [] : typeof b.stop === 'string' ? [b.stop] : b.stop;
+}
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const otherPart = z.object({ type: z.string() }).loose();
@@ -53,7 +86,7 @@ const functionDefinition = z.object({
 
 const namedChoice = z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) });
 
-const body = z.object({
+const body = samplingBody.extend({
   model: z.string().min(1),
   messages: z.array(message).min(1).max(MAX_MESSAGES),
   tools: z.array(z.object({ type: z.literal('function'), function: functionDefinition })).max(MAX_TOOLS).nullish(),
@@ -77,15 +110,6 @@ const body = z.object({
     .nullish(),
   max_tokens: z.number().int().positive().nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  top_k: z.number().int().min(0).nullish(),
-  min_p: z.number().min(0).max(1).nullish(),
-  presence_penalty: z.number().min(-2).max(2).nullish(),
-  frequency_penalty: z.number().min(-2).max(2).nullish(),
-  repetition_penalty: z.number().positive().nullish(),
-  seed: z.number().int().nullish(),
-  stop: z.union([z.string(), z.array(z.string()).max(MAX_STOP_SEQUENCES)]).nullish(),
   n: z.number().int().nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
@@ -129,18 +153,9 @@ export function parseChatBody(json: unknown): ParsedChatBody {
       toolChoice,
       parallelToolCalls: b.parallel_tool_calls ?? true,
       responseFormat: toResponseFormat(b.response_format),
-      sampling: {
-        temperature: b.temperature ?? DEFAULT_SAMPLING.temperature,
-        topP: b.top_p ?? DEFAULT_SAMPLING.topP,
-        topK: b.top_k ?? DEFAULT_SAMPLING.topK,
-        minP: b.min_p ?? DEFAULT_SAMPLING.minP,
-        presencePenalty: b.presence_penalty ?? 0,
-        frequencyPenalty: b.frequency_penalty ?? 0,
-        repetitionPenalty: b.repetition_penalty ?? 1,
-        ...(b.seed === undefined || b.seed === null ? {} : { seed: b.seed }),
-      },
+      sampling: samplingOf(b),
       ...(maxTokensOf(b) === undefined ? {} : { maxTokens: maxTokensOf(b)! }),
-      stop: b.stop === undefined || b.stop === null ? [] : typeof b.stop === 'string' ? [b.stop] : b.stop,
+      stop: stopListOf(b),
       ...(b.logprobs ? { logprobs: { top: b.top_logprobs ?? 0 } } : {}),
     },
     stream: b.stream === true,

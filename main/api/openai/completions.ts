@@ -7,28 +7,21 @@ import { z } from 'zod';
 import { TesseraError } from '../../../shared/errors.js';
 import type { ChatService, CompletionEvent } from '../chat/chat-service.js';
 import type { ServedModel } from '../chat/served-model.js';
-import { DEFAULT_SAMPLING } from './chat-request.js';
+import { samplingBody, samplingOf, stopListOf } from './chat-request.js';
 import { newCompletionId } from './chat-completions.js';
 import { openAIErrorBody } from './errors.js';
 import { SseWriter } from '../streaming/sse.js';
 import { asTesseraError } from '../errors.js';
+import { sendJson } from '../respond.js';
 
 /** OpenAI's default for this endpoint. */
 const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
-const body = z.object({
+const body = samplingBody.extend({
   model: z.string().min(1),
   prompt: z.union([z.string(), z.array(z.string()).length(1)]),
   suffix: z.string().nullish(),
   max_tokens: z.number().int().positive().nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  top_k: z.number().int().min(0).nullish(),
-  min_p: z.number().min(0).max(1).nullish(),
-  presence_penalty: z.number().min(-2).max(2).nullish(),
-  frequency_penalty: z.number().min(-2).max(2).nullish(),
-  seed: z.number().int().nullish(),
-  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
   n: z.literal(1).nullish(),
   best_of: z.literal(1).nullish(),
   echo: z.boolean().nullish(),
@@ -65,18 +58,9 @@ export async function handleCompletions(
     {
       model: b.model,
       prompt,
-      sampling: {
-        temperature: b.temperature ?? DEFAULT_SAMPLING.temperature,
-        topP: b.top_p ?? DEFAULT_SAMPLING.topP,
-        topK: b.top_k ?? DEFAULT_SAMPLING.topK,
-        minP: b.min_p ?? DEFAULT_SAMPLING.minP,
-        presencePenalty: b.presence_penalty ?? 0,
-        frequencyPenalty: b.frequency_penalty ?? 0,
-        repetitionPenalty: 1,
-        ...(b.seed === undefined || b.seed === null ? {} : { seed: b.seed }),
-      },
+      sampling: samplingOf(b),
       maxTokens: b.max_tokens ?? DEFAULT_COMPLETION_MAX_TOKENS,
-      stop: b.stop === undefined || b.stop === null ? [] : typeof b.stop === 'string' ? [b.stop] : b.stop,
+      stop: stopListOf(b),
     },
     signal,
   );
@@ -103,9 +87,7 @@ export async function handleCompletions(
       choices: [{ index: 0, text, finish_reason: done.finishReason, logprobs: null }],
       usage: { prompt_tokens: done.usage.promptTokens, completion_tokens: done.usage.completionTokens, total_tokens: done.usage.promptTokens + done.usage.completionTokens },
     };
-    const out = JSON.stringify(result);
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(out) });
-    response.end(out);
+    sendJson(response, 200, result);
     return;
   }
 

@@ -3,21 +3,22 @@
 
 import type { ServerResponse } from 'node:http';
 
+/** 200 with the event-stream headers, sent at once (proxies are asked not to buffer). */
+function openEventStream(response: ServerResponse): void {
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  response.flushHeaders();
+}
+
 export class SseWriter {
   constructor(private readonly response: ServerResponse) {}
 
   open(): void {
-    this.response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    this.response.flushHeaders();
-  }
-
-  get opened(): boolean {
-    return this.response.headersSent;
+    openEventStream(this.response);
   }
 
   send(data: unknown): void {
@@ -39,13 +40,7 @@ export class NamedEventWriter {
   constructor(private readonly response: ServerResponse) {}
 
   open(): void {
-    this.response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    this.response.flushHeaders();
+    openEventStream(this.response);
   }
 
   /** Writes one event named by its own `type` field. */
