@@ -118,7 +118,7 @@ export const modelsStateSchema = z.object({
   modelsDir: z.string(),
   local: z.array(localModelSchema),
   loaded: z.array(loadedModelSchema),
-  /** Loads in progress (the engine reports no finer progress than started/finished). */
+  /** Loads in progress; per-device fractions are in the cluster view's `loads`. */
   loading: z.array(z.object({ id: z.string(), path: z.string(), startedAt: z.number() })),
 });
 export type ModelsState = z.infer<typeof modelsStateSchema>;
@@ -175,6 +175,28 @@ export const clusterPlanSchema = z.object({
 });
 export type ClusterPlan = z.infer<typeof clusterPlanSchema>;
 
+/** One device's part of a model load: its shard (or the whole model) going into memory. */
+export const deviceLoadProgressSchema = z.object({
+  /** Mesh node id (the cluster view's nodeId). */
+  nodeId: z.string(),
+  state: z.enum(['loading', 'ready', 'failed']),
+  /** 0..1: the engine's bytes loaded over its total, 0 until it reports, 1 when ready. */
+  fraction: z.number().min(0).max(1),
+  /** Weight bytes read so far and in all, when the engine reports them. */
+  loadedBytes: z.number().nonnegative().nullable(),
+  totalBytes: z.number().nonnegative().nullable(),
+  error: z.string().nullable(),
+});
+export type DeviceLoadProgress = z.infer<typeof deviceLoadProgressSchema>;
+
+/** A model load in progress on this node (its head), with every device that loads a part of it. */
+export const modelLoadProgressSchema = z.object({
+  modelId: z.string(),
+  startedAt: z.number(),
+  devices: z.array(deviceLoadProgressSchema),
+});
+export type ModelLoadProgress = z.infer<typeof modelLoadProgressSchema>;
+
 /** Response of `GET /api/cluster` and the payload of the `cluster` event. */
 export const clusterViewSchema = z.object({
   /** This node's mesh id (a hash of its Noise key; not NodeInfo.id). */
@@ -196,6 +218,11 @@ export const clusterViewSchema = z.object({
           kernelWeightBytesPerSecond: z.number().nullable(),
         })
         .nullable(),
+      /**
+       * The node's generation rate over the last few seconds (tokens/s, 0 when idle; a shard counts
+       * the tokens it ran for a pipeline). Null when the node does not report it (an older version).
+       */
+      tokensPerSecond: z.number().nonnegative().nullable().optional(),
     }),
   ),
   links: z.array(z.object({ from: z.string(), to: z.string(), rttMs: z.number(), bandwidthBytesPerSecond: z.number().nullable(), measuredAt: z.number() })),
@@ -205,6 +232,8 @@ export const clusterViewSchema = z.object({
   shards: z.array(z.object({ planId: z.string(), modelId: z.string(), layerStart: z.number().int(), layerEnd: z.number().int() })),
   /** Models served by other nodes that this node forwards requests to. */
   remoteModels: z.array(z.object({ id: z.string(), headNodeId: z.string() })),
+  /** Model loads in progress here, per device; `cluster` events carry it live while loading. */
+  loads: z.array(modelLoadProgressSchema).optional(),
 });
 export type ClusterView = z.infer<typeof clusterViewSchema>;
 

@@ -57,7 +57,10 @@ export type ErrorCode =
   | 'DOWNLOAD_HASH_MISMATCH'
   | 'DOWNLOAD_ABORTED'
   | 'DISK_FULL'
-  | 'PEER_TRANSFER_FAILED';
+  | 'PEER_TRANSFER_FAILED'
+  // split GGUF models (name-00001-of-00003.gguf …)
+  | 'GGUF_SPLIT_PART_MISSING'
+  | 'GGUF_SPLIT_INVALID';
 
 export class TesseraError extends Error {
   override readonly name = 'TesseraError';

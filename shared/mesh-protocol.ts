@@ -70,6 +70,11 @@ export const meshDeviceReportSchema = z.object({
    * second on this node (decode is bound by it). Null until the node has measured it.
    */
   kernelWeightBytesPerSecond: finite.positive().nullable(),
+  /**
+   * Tokens per second this node generated (or, as a shard of another node's pipeline, ran through
+   * its layers) over the last few seconds; 0 when idle. Absent from older nodes.
+   */
+  tokensPerSecond: finite.nonnegative().optional(),
 });
 export type MeshDeviceReport = z.infer<typeof meshDeviceReportSchema>;
 
@@ -227,6 +232,9 @@ export const meshJsonMessageSchema = z.discriminatedUnion('type', [
     /** 0..1 while loading. */
     progress: z.number().min(0).max(1),
     error: z.string().max(4096).optional(),
+    /** Weight bytes read so far and in all, when the engine reports them. Absent from older nodes. */
+    loadedBytes: count.optional(),
+    totalBytes: count.optional(),
   }),
   /** Sampled tokens of a sequence (head → the node that asked). */
   z.object({

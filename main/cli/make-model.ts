@@ -1,4 +1,4 @@
-// `npm run make-model -- --arch qwen3-0.6b --type Q8_0 --out models/x.gguf [--layers 4] [--tiny] [--seed 1]`
+// `npm run make-model -- --arch qwen3-0.6b --type Q8_0 --out models/x.gguf [--layers 4] [--tiny] [--seed 1] [--split N]`
 // Writes a GGUF model with random weights in the exact shape of a real one (see
 // engine/gguf/random-model.ts), for tests and benchmarks that must not download anything.
 
@@ -15,7 +15,7 @@ import {
   type WeightFormat,
 } from '../engine/gguf/random-model.js';
 
-const USAGE = `usage: npm run make-model -- --arch <${Object.keys(MODEL_PRESETS).join('|')}> --type <${WEIGHT_FORMATS.join('|')}> --out <file.gguf> [--layers N] [--tiny] [--seed N]`;
+const USAGE = `usage: npm run make-model -- --arch <${Object.keys(MODEL_PRESETS).join('|')}> --type <${WEIGHT_FORMATS.join('|')}> --out <file.gguf> [--layers N] [--tiny] [--seed N] [--split N]`;
 
 export function parseMakeModelArgs(argv: readonly string[]): RandomModelOptions & { out: string } {
   let values;
@@ -28,6 +28,7 @@ export function parseMakeModelArgs(argv: readonly string[]): RandomModelOptions 
         out: { type: 'string' },
         layers: { type: 'string' },
         seed: { type: 'string' },
+        split: { type: 'string' },
         tiny: { type: 'boolean' },
       },
       strict: true,
@@ -48,6 +49,8 @@ export function parseMakeModelArgs(argv: readonly string[]): RandomModelOptions 
   };
   const layers = integer('layers', values.layers);
   const seed = integer('seed', values.seed);
+  const split = integer('split', values.split);
+  if (split !== undefined && split < 1) throw new TesseraError('CLI_BAD_ARGUMENT', `--split must be at least 1, got ${split}`);
   return {
     preset: arch as ModelPreset,
     format: type as WeightFormat,
@@ -55,6 +58,7 @@ export function parseMakeModelArgs(argv: readonly string[]): RandomModelOptions 
     tiny: values.tiny === true,
     ...(layers === undefined ? {} : { layers }),
     ...(seed === undefined ? {} : { seed }),
+    ...(split === undefined ? {} : { split }),
   };
 }
 
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const megabytes = (written.fileBytes / 1024 / 1024).toFixed(1);
   process.stderr.write(
-    `wrote ${options.out}: ${written.shape.architecture}, ${written.shape.blockCount} layers, hidden ${written.shape.embeddingLength}, ${options.format}, ${megabytes} MiB in ${seconds}s\n`,
+    `wrote ${written.paths.join(', ')}: ${written.shape.architecture}, ${written.shape.blockCount} layers, hidden ${written.shape.embeddingLength}, ${options.format}, ${megabytes} MiB in ${seconds}s\n`,
   );
 }
 

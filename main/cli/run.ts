@@ -4,7 +4,7 @@ import { TesseraError } from '../../shared/errors.js';
 import { Engine, type EngineLoadOptions } from '../engine/index.js';
 import { LocalPipeline } from '../engine/local-pipeline.js';
 import { architectureConfig } from '../engine/gguf/metadata.js';
-import { readGGUFHeader } from '../engine/gguf/reader.js';
+import { readModelHeader } from '../engine/gguf/model-files.js';
 import type { SamplingParams } from '../engine/index.js';
 import { CHATML_TEMPLATE, ChatTemplate } from '../engine/tokenizer/chat-template.js';
 import { stringFlag, type CliCommand, type CliOutput, type FlagValues } from './command.js';
@@ -95,7 +95,7 @@ async function loadSplit(
   [start, end]: [number, number],
   options: Pick<EngineLoadOptions, 'threads' | 'contextLength' | 'backend'>,
 ): Promise<Engine | LocalPipeline> {
-  const nLayers = architectureConfig(await readGGUFHeader(path)).blockCount;
+  const nLayers = architectureConfig(await readModelHeader(path)).blockCount;
   if (!(start >= 0 && start < end && end <= nLayers)) {
     throw new TesseraError('CLI_BAD_ARGUMENT', `--layers ${start}:${end} is not a range of this model's ${nLayers} layers`);
   }

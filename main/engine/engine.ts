@@ -25,6 +25,16 @@ import type {
 
 export type EngineLoadOptions = WorkerLoadOptions;
 
+/** Callbacks of Engine.load; kept apart from EngineLoadOptions, which cross to the thread as data. */
+export interface EngineLoadHooks {
+  /**
+   * Weight bytes read so far of the shard's total (the tensors of its layer range). Called with
+   * 0 when reading starts, then at most every ~100 ms or 5% of the total, growing, and last with
+   * loadedBytes === totalBytes before load() resolves. Not called when the load fails first.
+   */
+  readonly onProgress?: (loadedBytes: number, totalBytes: number) => void;
+}
+
 export interface GenerateRequest extends WorkerGenerateRequest {
   /** Aborting ends the stream with a GENERATION_ABORTED error. */
   readonly signal?: AbortSignal;
@@ -46,6 +56,7 @@ export const CLOSE_TIMEOUT_MS = 5000;
 
 type Pending = {
   onEvent?: (event: GenerateEvent) => void;
+  onProgress?: (loadedBytes: number, totalBytes: number) => void;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 };
@@ -74,10 +85,10 @@ export class Engine {
   }
 
   /** Starts an engine thread and loads the model (or the layer range asked for) into it. */
-  static async load(options: EngineLoadOptions): Promise<Engine> {
+  static async load(options: EngineLoadOptions, hooks: EngineLoadHooks = {}): Promise<Engine> {
     const engine = new Engine(spawnWorker(workerEntry(import.meta.url, 'worker/engine-thread')), undefined);
     try {
-      engine.modelInfo = (await engine.request({ type: 'load', id: 0, options })) as ModelInfo;
+      engine.modelInfo = (await engine.request({ type: 'load', id: 0, options }, undefined, hooks.onProgress)) as ModelInfo;
     } catch (error) {
       await engine.close();
       throw error;
@@ -194,12 +205,16 @@ export class Engine {
     await this.exited;
   }
 
-  private request(message: EngineRequest, onEvent?: (event: GenerateEvent) => void): Promise<unknown> {
+  private request(
+    message: EngineRequest,
+    onEvent?: (event: GenerateEvent) => void,
+    onProgress?: (loadedBytes: number, totalBytes: number) => void,
+  ): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new TesseraError('ENGINE_CLOSED', 'the engine is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { onEvent, resolve, reject });
+      this.pending.set(id, { onEvent, onProgress, resolve, reject });
       this.post({ ...message, id });
     });
   }
@@ -214,6 +229,13 @@ export class Engine {
     switch (message.type) {
       case 'event':
         pending.onEvent?.(message.event);
+        return;
+      case 'load-progress':
+        try {
+          pending.onProgress?.(message.loadedBytes, message.totalBytes);
+        } catch {
+          // A progress display that fails must not fail the load (nor throw into the worker's event loop).
+        }
         return;
       case 'loaded':
         this.pending.delete(message.id);

@@ -4,7 +4,7 @@
 
 import { TesseraError } from '../../shared/errors.js';
 import { Engine, type EngineLoadOptions, type GenerateRequest } from './engine.js';
-import { readGGUFHeader } from './gguf/reader.js';
+import { readModelHeader } from './gguf/model-files.js';
 import { Tokenizer } from './tokenizer/tokenizer.js';
 import { GenerationSteps } from './worker/generation.js';
 import type { GenerateEvent, ModelInfo } from './worker/protocol.js';
@@ -17,7 +17,7 @@ export class LocalPipeline {
 
   /** Loads one engine per range; `boundaries` are the layers where one range ends and the next begins. */
   static async load(options: Omit<EngineLoadOptions, 'layers'>, boundaries: readonly number[]): Promise<LocalPipeline> {
-    const header = await readGGUFHeader(options.path);
+    const header = await readModelHeader(options.path); // a whole file or any part of a split one
     const tokenizer = new Tokenizer(header.metadata);
     const shards: Engine[] = [];
     try {

@@ -28,6 +28,11 @@ export interface ShardHostMesh {
 export const TENSOR_BUFFERED_LIMIT_BYTES = 8 * 1024 * 1024;
 /** How often a held output looks at the link again. */
 const DRAIN_POLL_MS = 1;
+/** Least time between two `shard-status` progress messages of one load to its head (ms). */
+export const SHARD_PROGRESS_INTERVAL_MS = 200;
+
+/** Told the weight bytes loaded so far and in all while a shard's engine loads. */
+export type ShardLoadProgress = (loadedBytes: number, totalBytes: number) => void;
 
 export interface ShardHostOptions {
   /** `<dataDir>/models/<modelId>.gguf` is where a peer looks for a model it was not given a path for. */
@@ -43,6 +48,25 @@ export interface ShardHostOptions {
    * towards a node that announced MESH_FEATURES.tensorF16; 'f32' always sends full precision.
    */
   hiddenStateDtype?: 'f16' | 'f32';
+  /** Starts a shard's engine, passing on its load progress (default: `Engine.load`, no progress). */
+  loadEngine?: (options: EngineLoadOptions, onProgress?: ShardLoadProgress) => Promise<Engine>;
+  /**
+   * Called once per ring step that ran through this node's shard (the step's last chunk): one token
+   * the pipeline produced, for the node's live tokens/s.
+   */
+  onStepDone?: (planId: string) => void;
+  /** Each step of a shard load asked for by a peer, as it is reported to that peer (for this node's own UI). */
+  onPeerLoad?: (report: PeerLoadReport) => void;
+}
+
+/** A shard load this node runs for another node's plan. */
+export interface PeerLoadReport {
+  planId: string;
+  modelId: string;
+  state: 'loading' | 'ready' | 'failed';
+  loadedBytes?: number;
+  totalBytes?: number;
+  error?: string;
 }
 
 /** Where a shard fetched from a peer is kept: `<dataDir>/models/<modelId>.layers-<start>-<end>.gguf`. */
@@ -110,17 +134,25 @@ export class ShardHost {
   }
 
   /** Records a plan and loads this node's part of it. */
-  async load(planId: string, modelId: string, plan: Plan, path: string, options: Omit<EngineLoadOptions, 'path' | 'layers'> = {}): Promise<Engine> {
+  async load(
+    planId: string,
+    modelId: string,
+    plan: Plan,
+    path: string,
+    options: Omit<EngineLoadOptions, 'path' | 'layers'> = {},
+    onProgress?: ShardLoadProgress,
+  ): Promise<Engine> {
     const assignment = plan.shards.find((shard) => shard.nodeId === this.#mesh.nodeId);
     if (assignment === undefined) throw new TesseraError('SHARD_LOAD_FAILED', `plan ${planId} gives this node no layers`);
     this.#plans.set(planId, { plan, modelId });
     await this.unload(planId, { keepPlan: true });
-    const engine = await Engine.load({
+    const engineOptions: EngineLoadOptions = {
       ...(this.#options.threads === undefined ? {} : { threads: this.#options.threads }),
       ...options,
       path,
       layers: [assignment.layerStart, assignment.layerEnd],
-    });
+    };
+    const engine = this.#options.loadEngine === undefined ? await Engine.load(engineOptions) : await this.#options.loadEngine(engineOptions, onProgress);
     if (!this.#plans.has(planId)) {
       await engine.close(); // unloaded while loading
       throw new TesseraError('SHARD_LOAD_FAILED', `plan ${planId} was withdrawn while its shard loaded`);
@@ -190,6 +222,7 @@ export class ShardHost {
     const computed = shard.engine.forwardShard({ sequence: message.sequenceId, position: message.position, input });
     const sent = shard.sending.then(() => computed).then(
       async (output) => {
+        if (message.chunk === message.chunks - 1) this.#options.onStepDone?.(message.planId);
         const index = shard.plan.shards.indexOf(shard.assignment);
         const next = shard.plan.shards[index + 1];
         if (output.kind === 'logits') {
@@ -249,7 +282,7 @@ export class ShardHost {
   }
 
   async #loadForPeer(from: string, message: MeshMessageOf<'shard-load'>): Promise<void> {
-    const status = (state: 'loading' | 'ready' | 'failed', error?: string) => {
+    const status = (state: 'loading' | 'ready' | 'failed', error?: string, bytes?: { loaded: number; total: number }) => {
       try {
         this.#mesh.send(from, {
           type: 'shard-status',
@@ -258,12 +291,32 @@ export class ShardHost {
           layerStart: message.layerStart,
           layerEnd: message.layerEnd,
           state,
-          progress: state === 'ready' ? 1 : 0,
+          progress: state === 'ready' ? 1 : bytes !== undefined && bytes.total > 0 ? Math.min(1, Math.max(0, bytes.loaded / bytes.total)) : 0,
           ...(error === undefined ? {} : { error: error.slice(0, 4000) }),
+          ...(bytes === undefined ? {} : { loadedBytes: Math.max(0, Math.floor(bytes.loaded)), totalBytes: Math.max(0, Math.floor(bytes.total)) }),
         });
       } catch {
         // the asking node left; its plan is void anyway
       }
+    };
+    const report = (state: PeerLoadReport['state'], error?: string, bytes?: { loaded: number; total: number }) => {
+      this.#options.onPeerLoad?.({
+        planId: message.planId,
+        modelId: message.modelId,
+        state,
+        ...(bytes === undefined ? {} : { loadedBytes: bytes.loaded, totalBytes: bytes.total }),
+        ...(error === undefined ? {} : { error }),
+      });
+      status(state, error, bytes);
+    };
+    // The head sees the engine's byte counts, a few times a second at most.
+    let lastProgressAt = 0;
+    const progress: ShardLoadProgress = (loaded, total) => {
+      this.#options.onPeerLoad?.({ planId: message.planId, modelId: message.modelId, state: 'loading', loadedBytes: loaded, totalBytes: total });
+      const now = Date.now();
+      if (now - lastProgressAt < SHARD_PROGRESS_INTERVAL_MS && loaded < total) return;
+      lastProgressAt = now;
+      status('loading', undefined, { loaded, total });
     };
     const known = this.#plans.get(message.planId);
     const assignment = known?.plan.shards.find((shard) => shard.nodeId === this.#mesh.nodeId);
@@ -271,16 +324,16 @@ export class ShardHost {
       status('failed', 'shard-load does not match a plan this node was sent');
       return;
     }
-    status('loading');
+    report('loading');
     try {
       const path = await this.#findModelFile(message).catch(async (error: unknown) => {
         if (this.#options.fetchModelFile === undefined || message.path === undefined) throw error;
         return this.#options.fetchModelFile(from, message);
       });
-      await this.load(message.planId, message.modelId, known.plan, path, message.contextLength === undefined ? {} : { contextLength: message.contextLength });
-      status('ready');
+      await this.load(message.planId, message.modelId, known.plan, path, message.contextLength === undefined ? {} : { contextLength: message.contextLength }, progress);
+      report('ready');
     } catch (error) {
-      status('failed', error instanceof Error ? error.message : String(error));
+      report('failed', error instanceof Error ? error.message : String(error));
     }
   }
 

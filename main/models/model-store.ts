@@ -6,7 +6,7 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TesseraError } from '../../shared/errors.js';
-import { readGGUFHeader } from '../engine/gguf/reader.js';
+import { readModelHeader } from '../engine/gguf/model-files.js';
 import { writeFileAtomic } from '../node/data-dir.js';
 import { modelIdOf, quantOf, splitPart } from './model-ref.js';
 import { PARTIAL_SUFFIX } from './download-file.js';
@@ -150,7 +150,8 @@ export class ModelStore {
       shardLayers: manifest?.shard?.layers ?? null,
     };
     try {
-      const header = await readGGUFHeader(paths[0]!);
+      // A split model's parts are checked together: a missing or foreign part shows as the error.
+      const header = await readModelHeader(paths[0]!);
       const architecture = header.metadata.get('general.architecture');
       const arch = typeof architecture === 'string' ? architecture : null;
       const blocks = arch === null ? undefined : header.metadata.get(`${arch}.block_count`);

@@ -13,16 +13,16 @@ import { freemem } from 'node:os';
 import type { ClusterView, ControlEvent } from '../../shared/control.js';
 import { TesseraError, isTesseraError } from '../../shared/errors.js';
 import type { MeshMessage, MeshMessageOf, Plan } from '../../shared/mesh-protocol.js';
-import { loadServedModel, serve, type ServedModel } from '../api/chat/served-model.js';
+import { serve, type ServedModel } from '../api/chat/served-model.js';
 import type { Engine, EngineLoadOptions } from '../engine/index.js';
-import { readGGUFHeader } from '../engine/gguf/reader.js';
+import { readModelHeader } from '../engine/gguf/model-files.js';
 import type { GGUFHeader } from '../engine/gguf/types.js';
 import { Tokenizer } from '../engine/tokenizer/tokenizer.js';
 import { Mesh, plan as planRing, type MeshConfig, type PlannerDevice, type PlannerLink } from '../mesh/index.js';
 import { plannerModelFromHeader } from '../mesh/model-figures.js';
 import { PipelineEngine, type PipelineDeployment } from '../mesh/pipeline-engine.js';
 import { RemoteGenerations } from '../mesh/remote-engine.js';
-import { fetchedShardPath, ShardHost } from '../mesh/shard-host.js';
+import { fetchedShardPath, ShardHost, type PeerLoadReport } from '../mesh/shard-host.js';
 import { fetchShardFromPeer, findPeerFile, serveFilesOverMesh } from '../mesh/peer-files.js';
 import { SharedModelFiles } from '../mesh/shared-files.js';
 import { ModelStore, modelsDirOf } from '../models/model-store.js';
@@ -33,6 +33,9 @@ import { mkdir, stat } from 'node:fs/promises';
 import { readDeviceInfo } from './device.js';
 import { measureKernelThroughput } from './kernel-throughput.js';
 import type { ServedModels } from './served-models.js';
+import { loadEngine, loadServedModelWithProgress } from './engine-loader.js';
+import { loadFraction, LoadProgressBoard } from './load-progress.js';
+import { TokenRateMeter } from './rate-meter.js';
 
 /** Longest a peer may take to load its shard. */
 export const SHARD_LOAD_TIMEOUT_MS = 120_000;
@@ -50,6 +53,12 @@ export interface ClusterOptions extends MeshConfig {
   contextLength?: number;
   /** The node's control events (the `cluster` event goes there). */
   publish: (event: ControlEvent) => void;
+  /**
+   * This node's generation rate: the node records the tokens its served models generate, the
+   * cluster adds the ring steps its shards run for other nodes' pipelines and reports the rate to
+   * peers. Default: a meter of its own.
+   */
+  rateMeter?: TokenRateMeter;
 }
 
 interface ShardWaiter {
@@ -75,6 +84,12 @@ export class Cluster {
   readonly #store: ModelStore;
   readonly #sharedFiles: SharedModelFiles;
   readonly #stopServingFiles: () => void;
+  readonly #rate: TokenRateMeter;
+  readonly #loads: LoadProgressBoard;
+  /** The rate in the last device report, so a change is published to the UI. */
+  #reportedRate = 0;
+  /** Plans whose shard this node is loading for another node (shown on this node's board too). */
+  readonly #loadingForPeers = new Set<string>();
 
   private constructor(mesh: Mesh, options: ClusterOptions) {
     this.mesh = mesh;
@@ -84,10 +99,18 @@ export class Cluster {
     this.#store = new ModelStore(modelsDirOf(options.dataDir));
     this.#sharedFiles = new SharedModelFiles(this.#store);
     this.#stopServingFiles = serveFilesOverMesh(mesh, this.#sharedFiles);
+    this.#rate = options.rateMeter ?? new TokenRateMeter();
+    this.#loads = new LoadProgressBoard(() => this.#changed());
     this.#host = new ShardHost(mesh, {
       dataDir: options.dataDir,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       fetchModelFile: (from, request) => this.#fetchShardFile(from, request),
+      loadEngine,
+      // The head counts its pipeline's tokens as they are sampled; other shards count ring steps.
+      onStepDone: (planId) => {
+        if (![...this.#drivers].some((driver) => driver.deployment?.planId === planId)) this.#rate.record();
+      },
+      onPeerLoad: (report) => this.#onPeerLoad(report),
     });
     this.#remote = new RemoteGenerations((nodeId, message) => mesh.send(nodeId, message));
     this.#host.onOutput((output) => {
@@ -149,7 +172,10 @@ export class Cluster {
       meshPort: this.mesh.port,
       memoryLimitBytes: this.#memoryLimitBytes,
       manualPeers: this.mesh.manualPeers(),
-      nodes: topology.nodes,
+      nodes: topology.nodes.map((node) => ({
+        ...node,
+        tokensPerSecond: node.self ? roundRate(this.#rate.rate()) : (node.device?.tokensPerSecond ?? null),
+      })),
       links: topology.links,
       plans: [...this.#drivers].flatMap((driver) => {
         const deployment = driver.deployment;
@@ -158,6 +184,7 @@ export class Cluster {
       }),
       shards: this.#host.shards(),
       remoteModels: (this.#models?.list() ?? []).flatMap((model) => (model.headNodeId === undefined ? [] : [{ id: model.id, headNodeId: model.headNodeId }])),
+      loads: this.#loads.list(),
     };
   }
 
@@ -169,11 +196,20 @@ export class Cluster {
 
   /** ServedModels' loader: local when alone or when one node holds it all, else a pipeline. */
   async loadServedModel(options: EngineLoadOptions & { id: string }): Promise<ServedModel> {
-    if (this.mesh.peers().length === 0) return this.#announceAfter(loadServedModel(options));
+    this.#loads.begin(options.id);
+    try {
+      return await this.#loadServedModel(options);
+    } finally {
+      this.#loads.end(options.id);
+    }
+  }
+
+  async #loadServedModel(options: EngineLoadOptions & { id: string }): Promise<ServedModel> {
+    if (this.mesh.peers().length === 0) return this.#announceAfter(this.#loadLocally(options));
     const header = await readHeader(options.path);
     const contextLength = this.#contextLength(header, options.contextLength);
     const plan = this.#plan(header, contextLength);
-    if (plan.shards.length === 1) return this.#announceAfter(loadServedModel({ ...options, contextLength }));
+    if (plan.shards.length === 1) return this.#announceAfter(this.#loadLocally({ ...options, contextLength }));
     const tokenizer = new Tokenizer(header.metadata);
     const path = options.path;
     const loadOptions = { ...options, contextLength };
@@ -199,6 +235,47 @@ export class Cluster {
     return this.#announceAfter(Promise.resolve(serve(driver, options.id)));
   }
 
+  /** The whole model on this node, its progress on the board under this node's id. */
+  async #loadLocally(options: EngineLoadOptions & { id: string }): Promise<ServedModel> {
+    const progress = this.#progressOf(options.id, this.mesh.nodeId);
+    progress(0, 0);
+    try {
+      const model = await loadServedModelWithProgress(options, progress);
+      this.#loads.update(options.id, this.mesh.nodeId, { state: 'ready' });
+      return model;
+    } catch (error) {
+      this.#loads.update(options.id, this.mesh.nodeId, { state: 'failed', error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+
+  /** A shard this node loads for another node's plan: its own UI shows it like a load of its own. */
+  #onPeerLoad(report: PeerLoadReport): void {
+    if (!this.#loadingForPeers.has(report.planId)) {
+      if (report.state !== 'loading') return;
+      this.#loadingForPeers.add(report.planId);
+      this.#loads.begin(report.modelId);
+    }
+    this.#loads.update(report.modelId, this.mesh.nodeId, {
+      state: report.state,
+      ...(report.totalBytes === undefined ? {} : { fraction: loadFraction(report.loadedBytes ?? 0, report.totalBytes), loadedBytes: report.loadedBytes ?? 0, totalBytes: report.totalBytes }),
+      ...(report.error === undefined ? {} : { error: report.error }),
+    });
+    if (report.state !== 'loading') {
+      this.#loadingForPeers.delete(report.planId);
+      this.#loads.end(report.modelId);
+    }
+  }
+
+  /** A listener of one device's engine byte counts for one model load. */
+  #progressOf(modelId: string, nodeId: string): (loadedBytes: number, totalBytes: number) => void {
+    return (loadedBytes, totalBytes) =>
+      this.#loads.update(modelId, nodeId, {
+        fraction: loadFraction(loadedBytes, totalBytes),
+        ...(totalBytes > 0 ? { loadedBytes, totalBytes } : {}),
+      });
+  }
+
   /** A peer that holds `fileName` (asked all at once), for the download manager; undefined when none does. */
   findPeerFile(fileName: string): Promise<RangeSource | undefined> {
     return findPeerFile(this.mesh, fileName);
@@ -206,6 +283,7 @@ export class Cluster {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.#loads.dispose();
     this.#stopServingFiles();
     for (const controller of this.#serving.values()) controller.abort();
     await this.#host.closeAll();
@@ -237,6 +315,7 @@ export class Cluster {
     const deployment = { planId, plan };
     this.#sharedFiles.share(path); // a peer that lacks the file fetches its layers from here
     const peers = plan.shards.filter((shard) => shard.nodeId !== this.mesh.nodeId);
+    for (const shard of plan.shards) this.#loads.update(modelId, shard.nodeId, { state: 'loading', fraction: 0 });
     try {
       const ready = peers.map(
         (shard) =>
@@ -259,7 +338,11 @@ export class Cluster {
       );
       const { path: _path, layers: _layers, ...engineOptions } = options as EngineLoadOptions & { id?: string };
       delete (engineOptions as { id?: string }).id;
-      await Promise.all([...ready, this.#host.load(planId, modelId, plan, path, engineOptions)]);
+      const ownLoad = this.#host.load(planId, modelId, plan, path, engineOptions, this.#progressOf(modelId, this.mesh.nodeId)).then((engine) => {
+        this.#loads.update(modelId, this.mesh.nodeId, { state: 'ready' });
+        return engine;
+      });
+      await Promise.all([...ready, ownLoad]);
       return deployment;
     } catch (error) {
       for (const shard of peers) this.#shardWaiters.delete(`${planId}/${shard.nodeId}`);
@@ -307,6 +390,14 @@ export class Cluster {
       case 'shard-status': {
         const waiter = this.#shardWaiters.get(`${message.planId}/${from}`);
         if (waiter === undefined) return;
+        if (message.state !== 'unloaded') {
+          this.#loads.update(message.modelId, from, {
+            state: message.state,
+            fraction: message.progress,
+            ...(message.totalBytes === undefined ? {} : { loadedBytes: message.loadedBytes ?? 0, totalBytes: message.totalBytes }),
+            ...(message.error === undefined ? {} : { error: message.error }),
+          });
+        }
         if (message.state === 'ready') waiter.resolve();
         else if (message.state === 'failed') waiter.reject(new TesseraError('SHARD_LOAD_FAILED', `node ${from} could not load its shard: ${message.error ?? 'unknown error'}`));
         else return;
@@ -434,12 +525,19 @@ export class Cluster {
   #reportDevice(): void {
     const device = readDeviceInfo();
     const free = Math.max(0, freemem());
+    const tokensPerSecond = roundRate(this.#rate.rate());
     this.mesh.updateDevice({
       name: this.mesh.name,
       device,
       offeredMemoryBytes: this.#memoryLimitBytes === null ? free : Math.min(free, this.#memoryLimitBytes),
       kernelWeightBytesPerSecond: this.#kernelWeightBytesPerSecond,
+      tokensPerSecond,
     });
+    // Peers hear of it through the report; this node's own UI through a cluster event.
+    if (tokensPerSecond !== this.#reportedRate) {
+      this.#reportedRate = tokensPerSecond;
+      this.#changed();
+    }
   }
 
   #modelIdOf(driver: PipelineEngine): string | undefined {
@@ -451,9 +549,14 @@ export class Cluster {
   }
 }
 
+/** Two decimals are all a rate on screen needs; fewer changes to report. */
+function roundRate(tokensPerSecond: number): number {
+  return Math.round(tokensPerSecond * 100) / 100;
+}
+
 async function readHeader(path: string): Promise<GGUFHeader> {
   try {
-    return await readGGUFHeader(path);
+    return await readModelHeader(path); // a whole file, or the merged header of a split model
   } catch (error) {
     if (isTesseraError(error)) throw error;
     throw new TesseraError('MODEL_NOT_FOUND', `cannot read model file ${path}`, { cause: error });

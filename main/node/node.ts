@@ -20,6 +20,7 @@ import { AnthropicRouter, ANTHROPIC_MESSAGES_PATH } from '../api/anthropic/route
 import { OLLAMA_PATHS, OllamaRouter } from '../api/ollama/router.js';
 import { randomBytes } from 'node:crypto';
 import { ServedModels } from './served-models.js';
+import { TokenRateMeter } from './rate-meter.js';
 import { Cluster, MODEL_LOAD_PEER_WAIT_MS } from './cluster.js';
 import { clusterRoutes } from '../api/control/cluster-routes.js';
 import { defaultUiDir, type NodeConfig } from './config.js';
@@ -72,10 +73,15 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
     return node;
   };
 
-  const models = new ServedModels({
-    ...(config.threads === undefined ? {} : { threads: config.threads }),
-    ...(config.contextLength === undefined ? {} : { contextLength: config.contextLength }),
-  });
+  // Tokens generated here (and, with a mesh, ring steps run for peers' pipelines): the live rate.
+  const rateMeter = new TokenRateMeter();
+  const models = new ServedModels(
+    {
+      ...(config.threads === undefined ? {} : { threads: config.threads }),
+      ...(config.contextLength === undefined ? {} : { contextLength: config.contextLength }),
+    },
+    { onToken: () => rateMeter.record() },
+  );
   const cluster =
     config.mesh === undefined
       ? undefined
@@ -87,6 +93,7 @@ export async function createNode(config: NodeConfig): Promise<TesseraNode> {
           ...(config.threads === undefined ? {} : { threads: config.threads }),
           ...(config.contextLength === undefined ? {} : { contextLength: config.contextLength }),
           publish: (event) => events.publish(event),
+          rateMeter,
         });
   cluster?.attach(models);
   const chat = new ChatService(models, () => `call_${randomBytes(12).toString('base64url')}`);

@@ -5,6 +5,7 @@ import { TesseraError } from '../../shared/errors.js';
 import type { ModelCatalog } from '../api/chat/chat-service.js';
 import { loadServedModel, modelIdFromPath, type ServedModel } from '../api/chat/served-model.js';
 import type { EngineLoadOptions } from '../engine/index.js';
+import { meterGeneratedTokens } from './metered-generation.js';
 
 export class ServedModels implements ModelCatalog {
   private readonly models = new Map<string, ServedModel>();
@@ -13,7 +14,11 @@ export class ServedModels implements ModelCatalog {
   /** Loads a model for serving; the cluster replaces it to plan models over the mesh. */
   #loader: (options: EngineLoadOptions & { id: string }) => Promise<ServedModel> = loadServedModel;
 
-  constructor(private readonly defaults: Omit<EngineLoadOptions, 'path'> = {}) {}
+  /** `onToken` is called for each token a model loaded here generates (the node's live rate). */
+  constructor(
+    private readonly defaults: Omit<EngineLoadOptions, 'path'> = {},
+    private readonly options: { onToken?: () => void } = {},
+  ) {}
 
   setLoader(loader: (options: EngineLoadOptions & { id: string }) => Promise<ServedModel>): void {
     this.#loader = loader;
@@ -49,6 +54,8 @@ export class ServedModels implements ModelCatalog {
     this.loading.set(id, pending);
     try {
       const model = await pending;
+      // Remote models are counted by the node that runs them.
+      if (this.options.onToken !== undefined && model.headNodeId === undefined) meterGeneratedTokens(model.engine, this.options.onToken);
       this.models.set(id, model);
       return model;
     } finally {

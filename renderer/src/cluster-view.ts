@@ -21,6 +21,8 @@ export interface ClusterNodeView {
   role: string;
   /** The layer range this node holds for the model shown, when it holds one. */
   layers: { start: number; end: number } | null;
+  /** Tokens/s over the last few seconds (0 idle); null when the node does not report it. */
+  tokensPerSecond: number | null;
 }
 
 export interface ClusterLinkView {
@@ -42,7 +44,7 @@ export function selfOnlyView(node: NodeInfo): ClusterView {
   return {
     meshAvailable: false,
     meshPort: null,
-    nodes: [{ id: node.id, name: node.name, self: true, device: node.device, offeredMemoryBytes: null, role: 'this node', layers: null }],
+    nodes: [{ id: node.id, name: node.name, self: true, device: node.device, offeredMemoryBytes: null, role: 'this node', layers: null, tokensPerSecond: null }],
     links: [],
     manualPeers: [],
   };
@@ -74,6 +76,7 @@ export function clusterViewFrom(state: ClusterState, node: NodeInfo, modelId?: s
       offeredMemoryBytes: entry.device?.offeredMemoryBytes ?? null,
       role,
       layers: range,
+      tokensPerSecond: entry.tokensPerSecond ?? null,
     };
   });
   return { meshAvailable: true, meshPort: state.meshPort, nodes, links: dedupeLinks(state.links), manualPeers: state.manualPeers };

@@ -18,6 +18,11 @@ export function percent(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 100) : 0;
 }
 
+/** A node's generation rate: 12.345 -> "12.3", 0 -> "0.0", unknown (an older peer) -> "—". */
+export function formatRate(tokensPerSecond: number | null | undefined): string {
+  return tokensPerSecond === null || tokensPerSecond === undefined || !Number.isFinite(tokensPerSecond) ? '—' : tokensPerSecond.toFixed(1);
+}
+
 /** Seconds -> "3 h 4 min", "5 min", "12 s". */
 export function formatDuration(totalSeconds: number): string {
   const seconds = Math.max(0, Math.floor(totalSeconds));

@@ -17,6 +17,7 @@ import {
 } from '../../../shared/control.js';
 import { TesseraError } from '../../../shared/errors.js';
 import { readGGUFHeader } from '../../engine/gguf/reader.js';
+import { readModelHeader } from '../../engine/gguf/model-files.js';
 import { GGMLType, type GGUFHeader } from '../../engine/gguf/types.js';
 import { readConfig } from '../../engine/model/config.js';
 import type { ServedModels } from '../../node/served-models.js';
@@ -146,7 +147,7 @@ export async function describeLocalModel(path: string): Promise<LocalModel> {
   const { size } = await stat(path);
   const base = { file: basename(path), path, sizeBytes: size, id: modelIdFromPath(path) };
   try {
-    const header = await readGGUFHeader(path);
+    const header = await readModelHeader(path);
     const architecture = stringMeta(header, 'general.architecture');
     const key = (name: string) => (architecture === null ? null : numberMeta(header, `${architecture}.${name}`));
     return {
@@ -173,7 +174,7 @@ async function describeLoadedModel(model: ServedModel): Promise<LoadedModel> {
   let weightBytes = 0;
   let kvBytes = 0;
   try {
-    const header = await readGGUFHeader(info.path);
+    const header = await readModelHeader(info.path);
     const tiedOutput = !header.tensors.some((tensor) => tensor.name === 'output.weight');
     const held = header.tensors.filter((tensor) => tensorInRange(tensor.name, start, end, info.isFirst, info.isLast && tiedOutput, info.isLast));
     weightBytes = held.reduce((sum, tensor) => sum + tensor.byteLength, 0);

@@ -7,3 +7,6 @@ export * from './reader.js';
 export * from './metadata.js';
 export * from './layers.js';
 export { writeGGUF, typed, type TypedValue, type WriteValue, type TensorToWrite, type TensorData, type GGUFWriteInput, type WrittenGGUF } from './writer.js';
+export * from './split-model.js';
+export { GGUFModelFiles, readGGUFModel, readModelHeader } from './model-files.js';
+export { writeSplitGGUF, splitTensors, type WrittenSplitGGUF } from './split-writer.js';

@@ -49,7 +49,8 @@ export function layerTensors(header: GGUFHeader, start: number, end: number, par
 
 /**
  * The byte ranges holding layers [start, end) plus the parts asked for, sorted and merged where
- * they touch or are separated only by alignment padding.
+ * they touch or are separated only by alignment padding. Ranges of one file: pass a single
+ * file's header, not a split model's merged one (whose offsets point into different parts).
  */
 export function layerByteRanges(header: GGUFHeader, start: number, end: number, parts: ShardParts): ByteRange[] {
   const ranges: { start: number; end: number }[] = [];

@@ -122,3 +122,16 @@ for (const [preset, referenceFormat, formats] of CASES) {
     }
   });
 }
+
+describe('llama.cpp loads a split model written by Tessera', () => {
+  it('the 3 parts (opened at the first) give the whole file\'s logits exactly', async () => {
+    const options = { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, seed: 7 } as const;
+    const whole = join(dir, 'split-reference.gguf');
+    await writeRandomModel(whole, options);
+    const { paths } = await writeRandomModel(join(dir, 'split.gguf'), { ...options, split: 3 });
+    const expected = await lastLogits(whole);
+    const actual = await lastLogits(paths[0]!);
+    assert.deepEqual(actual.tokens, expected.tokens);
+    assert.deepEqual(actual.logits, expected.logits);
+  });
+});

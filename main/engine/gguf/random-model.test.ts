@@ -133,6 +133,14 @@ describe('make-model arguments', () => {
     });
   });
 
+  it('--split N asks for a model in N parts', () => {
+    assert.equal(parseMakeModelArgs(['--arch', 'qwen3-0.6b', '--type', 'Q8_0', '--out', 'm.gguf', '--split', '3']).split, 3);
+    assert.throws(
+      () => parseMakeModelArgs(['--arch', 'qwen3-0.6b', '--type', 'Q8_0', '--out', 'm.gguf', '--split', '0']),
+      (e) => isTesseraError(e, 'CLI_BAD_ARGUMENT'),
+    );
+  });
+
   it('rejects unknown presets, formats and flags with CLI_BAD_ARGUMENT', () => {
     for (const args of [
       ['--arch', 'gpt-5', '--type', 'Q8_0', '--out', 'x'],

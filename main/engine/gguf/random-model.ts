@@ -10,6 +10,7 @@ import { TesseraError } from '../../../shared/errors.js';
 import { loadHFTokenizerFiles, tokenizerMetadataFromHF } from '../tokenizer/from-hf.js';
 import { quantize } from './quant.js';
 import { GGMLType, GGML_BLOCK, type GGUFValue } from './types.js';
+import { writeSplitGGUF } from './split-writer.js';
 import { typed, writeGGUF, type TensorToWrite, type WriteValue, type WrittenGGUF } from './writer.js';
 
 export type Architecture = 'llama' | 'qwen2' | 'qwen3';
@@ -137,6 +138,11 @@ export interface RandomModelOptions {
   readonly tiny?: boolean;
   /** Number of layers, instead of the preset's. */
   readonly layers?: number;
+  /**
+   * Write a split GGUF of this many parts (as llama.cpp's gguf-split): `x.gguf` becomes
+   * `x-00001-of-0000N.gguf` … beside it.
+   */
+  readonly split?: number;
 }
 
 /** The shape `options` describe: a preset, optionally shrunk. */
@@ -153,13 +159,21 @@ export function modelShape(options: Pick<RandomModelOptions, 'preset' | 'tiny' |
   return { ...shape, blockCount: options.layers };
 }
 
-/** Writes a random-weight model to `path`. */
-export async function writeRandomModel(path: string, options: RandomModelOptions): Promise<WrittenGGUF & { shape: ModelShape }> {
+/** Writes a random-weight model to `path` (or, with `split`, to its parts; `paths` lists the files). */
+export async function writeRandomModel(
+  path: string,
+  options: RandomModelOptions,
+): Promise<WrittenGGUF & { shape: ModelShape; paths: readonly string[] }> {
   const shape = modelShape(options);
   const seed = options.seed ?? 1;
   const tensors = tensorPlan(shape).map((plan) => toTensor(plan, chooseType(plan, shape, options.format), seed, shape));
-  const written = await writeGGUF(path, { metadata: modelMetadata(shape, options.format), tensors });
-  return { ...written, shape };
+  const input = { metadata: modelMetadata(shape, options.format), tensors };
+  if (options.split !== undefined) {
+    const written = await writeSplitGGUF(path.replace(/\.gguf$/i, ''), input, options.split);
+    return { ...written, shape };
+  }
+  const written = await writeGGUF(path, input);
+  return { ...written, shape, paths: [path] };
 }
 
 // ---- metadata -------------------------------------------------------------------------------

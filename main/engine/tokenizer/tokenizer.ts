@@ -4,6 +4,7 @@
 import type { GGUFMetadata } from '../gguf/types.js';
 import { fromByteLevel } from './byte-level.js';
 import { BpeEncoder } from './bpe.js';
+import { PieceTable } from './piece-table.js';
 import { preTokenizerFor } from './pre-tokenizer.js';
 import { SpecialTokenSplitter } from './special-tokens.js';
 import { SpmEncoder } from './spm.js';
@@ -37,7 +38,7 @@ export class Tokenizer {
   private readonly bpe: BpeEncoder | undefined;
   private readonly spm: SpmEncoder | undefined;
   /** Bytes each token stands for when rendered as text (control tokens: their text). */
-  private readonly pieceBytes: Uint8Array[];
+  private readonly pieces: PieceTable;
 
   constructor(metadata: GGUFMetadata) {
     const vocab = readVocab(metadata);
@@ -52,7 +53,7 @@ export class Tokenizer {
     } else {
       this.spm = new SpmEncoder(vocab);
     }
-    this.pieceBytes = vocab.tokens.map((text, id) => this.computePieceBytes(text, vocab.types[id]!));
+    this.pieces = new PieceTable(vocab.tokens.length, (id) => this.computePieceBytes(vocab.tokens[id]!, vocab.types[id]!));
 
     const eos = new Set<number>();
     if (vocab.eosId !== undefined) eos.add(vocab.eosId);
@@ -89,7 +90,7 @@ export class Tokenizer {
     const type = this.vocab.types[id];
     if (type === undefined) return EMPTY;
     if (!options.special && (type === TokenType.CONTROL || type === TokenType.UNKNOWN)) return EMPTY;
-    return this.pieceBytes[id]!;
+    return this.pieces.piece(id);
   }
 
   /** One token as text; a token holding part of a UTF-8 character shows U+FFFD (use a streaming decoder for output). */

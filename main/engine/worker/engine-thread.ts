@@ -2,10 +2,11 @@
 // thread's requests one at a time (protocol.ts). Compute blocks this thread, never the main one.
 
 import { parentPort } from 'node:worker_threads';
-import { open, type FileHandle } from 'node:fs/promises';
 import { isTesseraError, TesseraError } from '../../../shared/errors.js';
 import type { ComputeBackend } from '../backend.js';
-import { readGGUFHeader, readTensorBytes } from '../gguf/reader.js';
+import { layerTensors } from '../gguf/layers.js';
+import { getCount, getString } from '../gguf/metadata.js';
+import { GGUFModelFiles } from '../gguf/model-files.js';
 import type { GGUFHeader } from '../gguf/types.js';
 import { createBackend } from '../model/backends.js';
 import { loadShard } from '../model/llama.js';
@@ -13,6 +14,7 @@ import { ShardRunner } from '../model/shard-runner.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { generate } from './generation.js';
 import { Embedder, poolingTypeOf } from './embedding.js';
+import { LoadProgress, type ProgressReport } from './load-progress.js';
 import type { EngineReply, EngineRequest, ModelInfo, WorkerLoadOptions } from './protocol.js';
 
 /** Positions per sequence when the caller does not say (the model's own context if smaller). */
@@ -39,6 +41,12 @@ function reply(message: EngineReply): void {
   port!.postMessage(message);
 }
 
+/** Replies with `array`'s buffer moved, not copied; only for a fresh array that owns its whole buffer. */
+function replyTransferring(message: EngineReply, array: Float32Array): void {
+  const owned = array.buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength;
+  port!.postMessage(message, owned ? [array.buffer as ArrayBuffer] : []);
+}
+
 port.on('message', (request: EngineRequest) => {
   queue = queue.then(() => handle(request)).catch((error: unknown) => {
     reply({
@@ -55,7 +63,7 @@ async function handle(request: EngineRequest): Promise<void> {
     case 'load': {
       if (loaded !== undefined) throw new TesseraError('REQUEST_INVALID', 'this engine thread already holds a model');
       const started = performance.now();
-      const { info, model } = await load(request.options);
+      const { info, model } = await load(request.options, request.id);
       loaded = model;
       reply({ type: 'loaded', id: request.id, info: { ...info, loadMs: performance.now() - started } });
       return;
@@ -81,7 +89,9 @@ async function handle(request: EngineRequest): Promise<void> {
     }
     case 'forward': {
       const output = need().runner.forward(request.sequence, request.input, request.position, request.allLogits);
-      reply({ type: 'result', id: request.id, value: output });
+      // Hand the output's buffer over rather than cloning it: a last shard's logits are a whole
+      // vocabulary (~600 KB a token for Qwen3), and cloning them cost more than a ring hop.
+      replyTransferring({ type: 'result', id: request.id, value: output }, output.data);
       return;
     }
     case 'tokenize':
@@ -128,30 +138,35 @@ function needTokenizer(): Tokenizer {
   return tokenizer;
 }
 
-async function load(options: WorkerLoadOptions): Promise<{ info: Omit<ModelInfo, 'loadMs'>; model: Loaded }> {
-  let file: FileHandle;
+async function load(options: WorkerLoadOptions, id: number): Promise<{ info: Omit<ModelInfo, 'loadMs'>; model: Loaded }> {
+  // The kernel threads start while the header(s) are read: both take a good part of a second.
+  const starting = createBackend({ kind: options.backend, threads: options.threads });
+  const [filesResult, backendResult] = await Promise.allSettled([GGUFModelFiles.open(options.path), starting]);
+  const backend = backendResult.status === 'fulfilled' ? backendResult.value : undefined;
+  const files = filesResult.status === 'fulfilled' ? filesResult.value : undefined;
   try {
-    file = await open(options.path, 'r');
-  } catch (cause) {
-    throw new TesseraError('MODEL_NOT_FOUND', `cannot open model file ${options.path}`, { cause });
-  }
-  let backend: ComputeBackend | undefined;
-  try {
-    // The kernel threads start while the header is read: both take a good part of a second.
-    const starting = createBackend({ kind: options.backend, threads: options.threads });
-    const [headerResult, backendResult] = await Promise.allSettled([readGGUFHeader(file), starting]);
-    if (backendResult.status === 'fulfilled') backend = backendResult.value;
-    if (headerResult.status === 'rejected') throw headerResult.reason;
+    if (filesResult.status === 'rejected') throw filesResult.reason;
     if (backendResult.status === 'rejected') throw backendResult.reason;
-    const header = headerResult.value;
-    const compute = backendResult.value;
+    const header = files!.header;
+    const compute = backend!;
+    const progress = weightProgress(header, options.layers, (loadedBytes, totalBytes) =>
+      reply({ type: 'load-progress', id, loadedBytes, totalBytes }),
+    );
     const shard = await loadShard({
       header,
       backend: compute,
       layers: options.layers,
-      readTensor: (tensor) => readTensorBytes(file, tensor),
-      readTensorRange: (tensor, byteOffset, target) => readFully(file, tensor.offset + byteOffset, target),
+      readTensor: async (tensor) => {
+        const bytes = await files!.readTensor(tensor);
+        progress.add(bytes.length);
+        return bytes;
+      },
+      readTensorRange: async (tensor, byteOffset, target) => {
+        await files!.readTensorRange(tensor, byteOffset, target);
+        progress.add(target.length);
+      },
     });
+    progress.finish();
     const contextLength = options.contextLength ?? Math.min(DEFAULT_CONTEXT_LENGTH, shard.config.context_length);
     const runner = new ShardRunner(shard, {
       contextLength,
@@ -186,18 +201,34 @@ async function load(options: WorkerLoadOptions): Promise<{ info: Omit<ModelInfo,
     backend?.dispose();
     throw error;
   } finally {
-    await file.close();
+    await files?.close();
   }
 }
 
-/** Fills `target` from the file at `position`; a short read (a truncated file) is an error. */
-async function readFully(file: FileHandle, position: number, target: Uint8Array): Promise<void> {
-  let done = 0;
-  while (done < target.length) {
-    const { bytesRead } = await file.read(target, done, target.length - done, position + done);
-    if (bytesRead === 0) throw new TesseraError('GGUF_TRUNCATED', `the file ends before byte ${position + target.length}`);
-    done += bytesRead;
-  }
+/**
+ * Progress over the weight bytes the shard reads: the tensors of its layer range (plus the
+ * embeddings and output it holds). Counted from the first read, when loadShard has already
+ * checked the range and the tensors, so a bad range keeps loadShard's own error.
+ */
+function weightProgress(
+  header: GGUFHeader,
+  layers: readonly [number, number] | undefined,
+  report: ProgressReport,
+): { add(bytes: number): void; finish(): void } {
+  let progress: LoadProgress | undefined;
+  const start = (): LoadProgress => {
+    const blockCount = getCount(header.metadata, `${getString(header.metadata, 'general.architecture')}.block_count`);
+    const [first, end] = layers ?? [0, blockCount];
+    const tensors = layerTensors(header, first, end, { embeddings: first === 0, output: end === blockCount });
+    return new LoadProgress(
+      tensors.reduce((sum, tensor) => sum + tensor.byteLength, 0),
+      report,
+    );
+  };
+  return {
+    add: (bytes) => (progress ??= start()).add(bytes),
+    finish: () => (progress ??= start()).finish(),
+  };
 }
 
 function stringMetadata(header: GGUFHeader, key: string): string | undefined {

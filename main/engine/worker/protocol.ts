@@ -151,6 +151,12 @@ export type EngineRequest =
 
 export type EngineReply =
   | { readonly type: 'loaded'; readonly id: number; readonly info: ModelInfo }
+  /**
+   * While a `load` reads weights: bytes of tensor data read so far of the shard's total. Sent
+   * first at 0, then at most every LOAD_PROGRESS_INTERVAL_MS or LOAD_PROGRESS_STEP of the
+   * total, and last at totalBytes just before `loaded`.
+   */
+  | { readonly type: 'load-progress'; readonly id: number; readonly loadedBytes: number; readonly totalBytes: number }
   | { readonly type: 'event'; readonly id: number; readonly event: GenerateEvent }
   | { readonly type: 'result'; readonly id: number; readonly value: ForwardOutput | EmbeddingResult | number[] | string | null }
   | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly message: string };

@@ -1,7 +1,7 @@
 // The cluster as a picture: nodes on a ring (this node first), links as lines labelled with
 // latency and bandwidth. Plain SVG; the same facts are in the table beside it for screen readers.
 import type { ClusterLinkView, ClusterNodeView } from '../cluster-view.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, formatRate } from '../format.js';
 
 const WIDTH = 640;
 const HEIGHT = 250;
@@ -29,6 +29,7 @@ export function ClusterGraph({ nodes, links }: { nodes: ClusterNodeView[]; links
       {nodes.map((node) => {
         const { x, y } = positions.get(node.id)!;
         const memory = node.device ? `${formatBytes(node.device.memory.freeBytes)} free` : '';
+        const rate = node.tokensPerSecond === null ? '' : `${formatRate(node.tokensPerSecond)} tok/s`;
         return (
           <g key={node.id} className={node.self ? 'graph-node self' : 'graph-node'} data-testid="graph-node">
             <circle cx={x} cy={y} r={NODE_RADIUS} />
@@ -39,7 +40,7 @@ export function ClusterGraph({ nodes, links }: { nodes: ClusterNodeView[]; links
               {node.name}
             </text>
             <text x={x} y={y + NODE_RADIUS + 34} textAnchor="middle" className="graph-detail">
-              {memory}
+              {[memory, rate].filter(Boolean).join(' · ')}
             </text>
           </g>
         );

@@ -5,7 +5,7 @@ import { CONTROL_CLUSTER_PEERS_PATH, clusterViewSchema, type ClusterView as Clus
 import type { PageProps } from '../App.js';
 import { clusterViewFrom, fetchClusterState, fetchJoinSecret, selfOnlyView, type ClusterView } from '../cluster-view.js';
 import { useControlEvents } from '../event-hub.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, formatRate } from '../format.js';
 import { CopyButton } from '../ui/CopyButton.js';
 import { messageOf } from '../ui/errors.js';
 import { ClusterGraph, linkLabel } from './ClusterGraph.js';
@@ -17,7 +17,7 @@ export function DevicesPage({ node, client, hub }: PageProps) {
   const [address, setAddress] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string }>();
-  /** Tokens per second of this node's latest answer (from the request log). */
+  /** Tokens per second of this node's latest answer (from the request log), for a node without the mesh's live rate. */
   const [selfRate, setSelfRate] = useState<number | null>(null);
 
   const refresh = useCallback(() => {
@@ -121,7 +121,9 @@ export function DevicesPage({ node, client, hub }: PageProps) {
                     </td>
                     <td>{entry.device ? <MemoryBar total={entry.device.memory.totalBytes} free={entry.device.memory.freeBytes} /> : '—'}</td>
                     <td>{entry.role}</td>
-                    <td className="num">{entry.self && selfRate !== null ? selfRate.toFixed(1) : '—'}</td>
+                    <td className="num" data-testid="node-rate">
+                      {formatRate(entry.tokensPerSecond ?? (entry.self ? selfRate : null))}
+                    </td>
                     <td className="actions">
                       {entry.offeredMemoryBytes !== null && <span className="muted small-text">offers {formatBytes(entry.offeredMemoryBytes)}</span>}
                     </td>

@@ -2,7 +2,7 @@
 // device (weights + KV cache), a preview of the plan for a model before loading it, and loads in
 // progress.
 import { useEffect, useState } from 'react';
-import type { LoadedModel, LocalModel, ModelsState } from '../../../shared/control.js';
+import type { DeviceLoadProgress, LoadedModel, LocalModel, ModelLoadProgress, ModelsState } from '../../../shared/control.js';
 import type { PageProps } from '../App.js';
 import { clusterViewFrom, fetchClusterState, selfOnlyView, type ClusterNodeView } from '../cluster-view.js';
 import { CONTROL_CLUSTER_PLAN_PREVIEW_PATH, clusterPlanSchema, type ClusterPlan, type ClusterView as ClusterState } from '../../../shared/control.js';
@@ -18,7 +18,8 @@ const PREVIEW_CONTEXT_LENGTH = 4096;
 const HEADROOM_FRACTION = 0.1;
 const HEADROOM_BYTES = 256 * 1024 * 1024;
 
-const SHARD_COLOURS = ['#3a5ccc', '#1f8a6c', '#b7591f', '#8a3fb0', '#2a7fa8', '#a8862a'];
+/** Segment colours under white labels: each has a contrast of at least 4.5:1 with white (WCAG AA). */
+const SHARD_COLOURS = ['#3a5ccc', '#17785d', '#b7591f', '#8a3fb0', '#246d91', '#86691c'];
 
 export function ShardsPage({ node, client, hub }: PageProps) {
   const { models, error } = useModels(client, hub);
@@ -33,13 +34,19 @@ export function ShardsPage({ node, client, hub }: PageProps) {
   if (error) return <p className="notice error" role="alert">Cannot read models: {error}</p>;
   if (!models) return <p className="notice">Loading…</p>;
   const devicesFor = (modelId?: string) => (cluster ? clusterViewFrom(cluster, node, modelId) : selfOnlyView(node)).nodes;
+  // Loads asked for through this UI (models.loading) and those the cluster reports per device.
+  const clusterLoads = cluster?.loads ?? [];
+  const loads: ModelLoadProgress[] = [
+    ...models.loading.map((loading) => clusterLoads.find((load) => load.modelId === loading.id) ?? { modelId: loading.id, startedAt: loading.startedAt, devices: [] }),
+    ...clusterLoads.filter((load) => !models.loading.some((loading) => loading.id === load.modelId)),
+  ];
 
   return (
     <div className="stack">
-      {models.loading.map((loading) => (
-        <LoadProgress key={loading.id} id={loading.id} startedAt={loading.startedAt} />
+      {loads.map((load) => (
+        <LoadProgress key={load.modelId} load={load} devices={devicesFor()} meshAvailable={cluster !== undefined} />
       ))}
-      {models.loaded.length === 0 && models.loading.length === 0 && (
+      {models.loaded.length === 0 && loads.length === 0 && (
         <section className="card empty" data-testid="shards-empty">
           <h2>No model loaded</h2>
           <p className="muted">Pick a model below to preview how its layers would be placed, then load it. Files are listed on the Models page.</p>
@@ -223,20 +230,53 @@ function estimateSingleNode(model: LocalModel, self: ClusterNodeView) {
   return { weights, kv, context, usable, fits: weights + kv <= usable };
 }
 
-function LoadProgress({ id, startedAt }: { id: string; startedAt: number }) {
+function LoadProgress({ load, devices, meshAvailable }: { load: ModelLoadProgress; devices: ClusterNodeView[]; meshAvailable: boolean }) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const timer = window.setInterval(() => setNow(Date.now()), 500);
     return () => window.clearInterval(timer);
   }, []);
+  const id = load.modelId;
   return (
-    <section className="card" aria-live="polite" data-testid="load-progress">
+    <section className="card" aria-labelledby={`loading-${id}`} data-testid="load-progress">
       <div className="card-head">
-        <h2>Loading {id}</h2>
-        <span className="muted small-text">{formatDuration((now - startedAt) / 1000)}</span>
+        <h2 id={`loading-${id}`}>Loading {id}</h2>
+        <span className="muted small-text">{formatDuration((now - load.startedAt) / 1000)}</span>
       </div>
-      <progress className="indeterminate" aria-label={`Loading ${id}`} />
-      <p className="muted small">Reading weights into memory on this node.</p>
+      {load.devices.length === 0 ? (
+        <>
+          <progress className="indeterminate" aria-label={`Loading ${id}`} />
+          <p className="muted small">{meshAvailable ? 'Planning where its layers go…' : 'Reading weights into memory on this node.'}</p>
+        </>
+      ) : (
+        <ul className="load-devices" aria-label={`Load progress of ${id} per device`}>
+          {load.devices.map((device) => (
+            <DeviceLoadRow key={device.nodeId} modelId={id} device={device} name={nameOfDevice(devices, device.nodeId)} />
+          ))}
+        </ul>
+      )}
     </section>
   );
+}
+
+function DeviceLoadRow({ modelId, device, name }: { modelId: string; device: DeviceLoadProgress; name: string }) {
+  const percentage = Math.round(device.fraction * 100);
+  const status = device.state === 'failed' ? 'failed' : device.state === 'ready' ? 'ready' : `${percentage}%`;
+  const bytes = device.totalBytes ? ` · ${formatBytes(device.loadedBytes ?? 0)} of ${formatBytes(device.totalBytes)}` : '';
+  return (
+    <li className="load-device" data-testid="load-device" data-node={device.nodeId} data-state={device.state}>
+      <span className="load-device-name">{name}</span>
+      <progress max={100} value={percentage} aria-label={`${name}: loading ${modelId}, ${status}`} />
+      <span className="load-device-figure small-text" data-testid="load-device-percent">
+        {status}
+        {bytes}
+      </span>
+      {device.error && <span className="notice error small-text">{device.error}</span>}
+    </li>
+  );
+}
+
+function nameOfDevice(devices: ClusterNodeView[], nodeId: string): string {
+  const device = devices.find((candidate) => candidate.id === nodeId);
+  return device ? `${device.name}${device.self ? ' (this node)' : ''}` : nodeId.slice(0, 8);
 }

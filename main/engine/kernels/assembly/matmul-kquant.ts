@@ -71,18 +71,14 @@ export function dotRowQ4_K(w: usize, meta: usize, xq: usize, xd: usize, bsums: u
     const scales = i16x8.extend_low_i8x16_u(packed), mins = i16x8.extend_high_i8x16_u(packed);
     const x = xq + (<usize>sb << 8) * X_BYTES;
     let acc = i32x4.splat(0);
-    let v0 = v128.load(q), v1 = v128.load(q, 16);
-    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x,
-      v128.shuffle<i16>(scales, scales, 0, 0, 0, 0, 0, 0, 0, 0), v128.shuffle<i16>(scales, scales, 1, 1, 1, 1, 1, 1, 1, 1)));
-    v0 = v128.load(q, 32); v1 = v128.load(q, 48);
-    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + 64 * X_BYTES,
-      v128.shuffle<i16>(scales, scales, 2, 2, 2, 2, 2, 2, 2, 2), v128.shuffle<i16>(scales, scales, 3, 3, 3, 3, 3, 3, 3, 3)));
-    v0 = v128.load(q, 64); v1 = v128.load(q, 80);
-    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + 128 * X_BYTES,
-      v128.shuffle<i16>(scales, scales, 4, 4, 4, 4, 4, 4, 4, 4), v128.shuffle<i16>(scales, scales, 5, 5, 5, 5, 5, 5, 5, 5)));
-    v0 = v128.load(q, 96); v1 = v128.load(q, 112);
-    acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + 192 * X_BYTES,
-      v128.shuffle<i16>(scales, scales, 6, 6, 6, 6, 6, 6, 6, 6), v128.shuffle<i16>(scales, scales, 7, 7, 7, 7, 7, 7, 7, 7)));
+    // Chunk c (64 values: sub-blocks 2c, 2c + 1) takes its scales from lanes 0 and 1 of `rotated`.
+    let rotated = scales;
+    for (let c = 0; c < 4; c++) {
+      const v0 = v128.load(q + (<usize>c << 5)), v1 = v128.load(q + (<usize>c << 5), 16);
+      acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + (<usize>c << 6) * X_BYTES,
+        v128.shuffle<i16>(rotated, rotated, 0, 0, 0, 0, 0, 0, 0, 0), v128.shuffle<i16>(rotated, rotated, 1, 1, 1, 1, 1, 1, 1, 1)));
+      rotated = v128.shuffle<i16>(rotated, rotated, 2, 3, 4, 5, 6, 7, 0, 1);
+    }
     const dx = load<f32>(xd + (<usize>sb << 2));
     const minSum = minsQ4_K(mins, bsums + (<usize>sb << 5));
     total = f32x4.add(total, f32x4.sub(
@@ -109,13 +105,15 @@ export function dotRowQ4_Kx4(
     const scales = i16x8.extend_low_i8x16_u(packed), mins = i16x8.extend_high_i8x16_u(packed);
     const x = xq + (<usize>sb << 8) * X_BYTES;
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    // Chunk c's scales (2c, 2c + 1) sit in lanes 0 and 1 of `rotated`, turned by two lanes per
+    // chunk: constant shuffles only (a lane picked at run time costs a splat and a swizzle).
+    let rotated = scales;
     for (let c = 0; c < 4; c++) {
       const v0 = v128.load(q + (<usize>c << 5)), v1 = v128.load(q + (<usize>c << 5), 16);
       const low0 = nibbleLow(v0), low1 = nibbleLow(v1), high0 = nibbleHigh(v0), high1 = nibbleHigh(v1);
-      // Splat scales 2c and 2c+1: swizzle picks their i16 bytes for every lane.
-      const pick = i16x8.splat(<i16>((c << 2) | (((c << 2) + 1) << 8)));
-      const scaleLow = i8x16.swizzle(scales, pick);
-      const scaleHigh = i8x16.swizzle(scales, i8x16.add(pick, i8x16.splat(2)));
+      const scaleLow = v128.shuffle<i16>(rotated, rotated, 0, 0, 0, 0, 0, 0, 0, 0);
+      const scaleHigh = v128.shuffle<i16>(rotated, rotated, 1, 1, 1, 1, 1, 1, 1, 1);
+      rotated = v128.shuffle<i16>(rotated, rotated, 2, 3, 4, 5, 6, 7, 0, 1);
       const xc = x + (<usize>c << 6) * X_BYTES;
       a0 = i32x4.add(a0, pairQ4_K(low0, low1, high0, high1, xc, scaleLow, scaleHigh));
       a1 = i32x4.add(a1, pairQ4_K(low0, low1, high0, high1, xc + xStride, scaleLow, scaleHigh));
@@ -156,29 +154,22 @@ export function dotRowQ4_Kx4(
   return v128.or(nibbleHigh(b), v128.and(i16x8.shr_u(h, 2), top));
 }
 
-/** Splat of i16 lane `lane` (0..7) of v, built from a runtime lane index. */
+/**
+ * Splat of i16 lane `lane` of v. `lane` must be a constant where this is inlined: the switch then
+ * folds to one shuffle with an immediate mask (one pshufb). A lane index computed at run time
+ * would cost a splat and a bounds-saturating swizzle, about five instructions, per use.
+ */
 @inline function splatLane16(v: v128, lane: i32): v128 {
-  return i8x16.swizzle(v, i16x8.splat(<i16>((lane << 1) | (((lane << 1) + 1) << 8))));
-}
-
-/** Σ_g scale_g · (Σ x·q over group g) - 32 Σ_g scale_g · bsum_g for one super-block and one token. */
-@inline function groupsQ6_K(p: usize, x: usize, bsums: usize, scalesLow: v128, scalesHigh: v128): v128 {
-  let acc = i32x4.splat(0);
-  for (let n = 0; n < 2; n++) {
-    const s = n == 0 ? scalesLow : scalesHigh;
-    for (let l0 = 0; l0 < 32; l0 += 16) {
-      const a = v128.load(p + (<usize>(n << 6) + l0)), b = v128.load(p + (<usize>(n << 6) + 32 + l0));
-      const h = v128.load(p + 128 + (<usize>(n << 5) + l0));
-      const is = l0 >> 4;
-      const xb = x + <usize>((n << 7) + l0) * X_BYTES;
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 0), xb), splatLane16(s, is)));
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 1), xb + 32 * X_BYTES), splatLane16(s, is + 2)));
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 2), xb + 64 * X_BYTES), splatLane16(s, is + 4)));
-      acc = i32x4.add(acc, i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 3), xb + 96 * X_BYTES), splatLane16(s, is + 6)));
-    }
+  switch (lane) {
+    case 0: return v128.shuffle<i16>(v, v, 0, 0, 0, 0, 0, 0, 0, 0);
+    case 1: return v128.shuffle<i16>(v, v, 1, 1, 1, 1, 1, 1, 1, 1);
+    case 2: return v128.shuffle<i16>(v, v, 2, 2, 2, 2, 2, 2, 2, 2);
+    case 3: return v128.shuffle<i16>(v, v, 3, 3, 3, 3, 3, 3, 3, 3);
+    case 4: return v128.shuffle<i16>(v, v, 4, 4, 4, 4, 4, 4, 4, 4);
+    case 5: return v128.shuffle<i16>(v, v, 5, 5, 5, 5, 5, 5, 5, 5);
+    case 6: return v128.shuffle<i16>(v, v, 6, 6, 6, 6, 6, 6, 6, 6);
+    default: return v128.shuffle<i16>(v, v, 7, 7, 7, 7, 7, 7, 7, 7);
   }
-  const offset = i32x4.add(i32x4.dot_i16x8_s(v128.load(bsums), scalesLow), i32x4.dot_i16x8_s(v128.load(bsums, 16), scalesHigh));
-  return i32x4.sub(acc, i32x4.shl(offset, 5));
 }
 
 /** One Q6_K row · one q8_K token. */
@@ -187,13 +178,40 @@ export function dotRowQ6_K(w: usize, xq: usize, xd: usize, bsums: usize, nsb: i3
   for (let sb = 0; sb < nsb; sb++) {
     const p = w + <usize>sb * 210;
     const packed = v128.load(p + 192);
-    const acc = groupsQ6_K(p, xq + (<usize>sb << 8) * X_BYTES, bsums + (<usize>sb << 5), i16x8.extend_low_i8x16_s(packed), i16x8.extend_high_i8x16_s(packed));
-    total = f32x4.add(total, f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.splat(f16At(p + 208) * load<f32>(xd + (<usize>sb << 2)))));
+    const scalesLow = i16x8.extend_low_i8x16_s(packed), scalesHigh = i16x8.extend_high_i8x16_s(packed);
+    const x = xq + (<usize>sb << 8) * X_BYTES;
+    let acc = i32x4.splat(0);
+    for (let block = 0; block < 4; block++) {
+      const n = block >> 1, half = block & 1, l0 = half << 4;
+      const a = v128.load(p + (<usize>(n << 6) + l0)), b = v128.load(p + (<usize>(n << 6) + 32 + l0));
+      const h = v128.load(p + 128 + (<usize>(n << 5) + l0));
+      const s = blockScales(n == 0 ? scalesLow : scalesHigh, half);
+      const xb = x + <usize>((n << 7) + l0) * X_BYTES;
+      acc = i32x4.add(acc, i32x4.add(
+        i32x4.add(
+          i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 0), xb), splatLane16(s, 0)),
+          i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 1), xb + 32 * X_BYTES), splatLane16(s, 1)),
+        ),
+        i32x4.add(
+          i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 2), xb + 64 * X_BYTES), splatLane16(s, 2)),
+          i32x4.dot_i16x8_s(partial16(q6Quarter(a, b, h, 3), xb + 96 * X_BYTES), splatLane16(s, 3)),
+        ),
+      ));
+    }
+    total = f32x4.add(total, finishQ6_K(acc, bsums + (<usize>sb << 5), scalesLow, scalesHigh, f16At(p + 208) * load<f32>(xd + (<usize>sb << 2))));
   }
   return sumF32x4(total);
 }
 
-/** One Q6_K row · four q8_K tokens (strides as dotRowQ4_Kx4). */
+/**
+ * The scales of quarter-block (n, l0) (l0 = 16 · half): lanes half, half + 2, half + 4, half + 6 of
+ * s, moved to lanes 0..3 so a constant-lane splat can pick group k's.
+ */
+@inline function blockScales(s: v128, half: i32): v128 {
+  return half == 0 ? v128.shuffle<i16>(s, s, 0, 2, 4, 6, 0, 2, 4, 6) : v128.shuffle<i16>(s, s, 1, 3, 5, 7, 1, 3, 5, 7);
+}
+
+/** One Q6_K row · four q8_K tokens (strides as dotRowQ4_Kx4); each unpacked group serves all four. */
 export function dotRowQ6_Kx4(
   w: usize, xq: usize, xd: usize, bsums: usize, nsb: i32,
   xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize,
@@ -205,23 +223,33 @@ export function dotRowQ6_Kx4(
     const scalesLow = i16x8.extend_low_i8x16_s(packed), scalesHigh = i16x8.extend_high_i8x16_s(packed);
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     const x = xq + (<usize>sb << 8) * X_BYTES;
-    for (let n = 0; n < 2; n++) {
-      const s = n == 0 ? scalesLow : scalesHigh;
-      for (let l0 = 0; l0 < 32; l0 += 16) {
-        const a = v128.load(p + (<usize>(n << 6) + l0)), b = v128.load(p + (<usize>(n << 6) + 32 + l0));
-        const h = v128.load(p + 128 + (<usize>(n << 5) + l0));
-        const is = l0 >> 4;
-        const xb = x + <usize>((n << 7) + l0) * X_BYTES;
-        for (let k = 0; k < 4; k++) {
-          const q = q6Quarter(a, b, h, k);
-          const scale = splatLane16(s, is + (k << 1));
-          const xk = xb + <usize>(k << 5) * X_BYTES;
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
-          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
-          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
-        }
-      }
+    for (let block = 0; block < 4; block++) {
+      const n = block >> 1, half = block & 1, l0 = half << 4;
+      const a = v128.load(p + (<usize>(n << 6) + l0)), b = v128.load(p + (<usize>(n << 6) + 32 + l0));
+      const h = v128.load(p + 128 + (<usize>(n << 5) + l0));
+      const s = blockScales(n == 0 ? scalesLow : scalesHigh, half);
+      const xb = x + <usize>((n << 7) + l0) * X_BYTES;
+      // Groups k = 0..3, written out so every shuffle and shift has a constant operand.
+      let q = q6Quarter(a, b, h, 0), scale = splatLane16(s, 0), xk = xb;
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+      q = q6Quarter(a, b, h, 1); scale = splatLane16(s, 1); xk = xb + 32 * X_BYTES;
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+      q = q6Quarter(a, b, h, 2); scale = splatLane16(s, 2); xk = xb + 64 * X_BYTES;
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+      q = q6Quarter(a, b, h, 3); scale = splatLane16(s, 3); xk = xb + 96 * X_BYTES;
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
     }
     const d = f16At(p + 208);
     const bs = bsums + (<usize>sb << 5), dxs = xd + (<usize>sb << 2);
