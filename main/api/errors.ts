@@ -17,6 +17,12 @@ const HTTP_MAPPINGS: Partial<Record<ErrorCode, HttpMapping>> = {
   CLI_BAD_ARGUMENT: CLIENT_ERROR,
   LAYER_RANGE_INVALID: CLIENT_ERROR,
   CONTEXT_OVERFLOW: CLIENT_ERROR,
+  // A model file the request names (import, load) that is not a usable GGUF: the caller's to fix.
+  GGUF_INVALID: CLIENT_ERROR,
+  GGUF_TRUNCATED: CLIENT_ERROR,
+  GGUF_UNSUPPORTED_VERSION: CLIENT_ERROR,
+  GGUF_SPLIT_PART_MISSING: CLIENT_ERROR,
+  GGUF_SPLIT_INVALID: CLIENT_ERROR,
   REQUEST_TOO_LARGE: { status: 413, type: 'invalid_request_error' },
   UNAUTHORIZED: { status: 401, type: 'authentication_error' },
   FORBIDDEN_HOST: { status: 403, type: 'permission_error' },

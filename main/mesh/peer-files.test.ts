@@ -21,6 +21,8 @@ import { fetchShardFromPeer, findPeerFile, serveFilesOverMesh, type PeerFilesMes
 
 const REPO = 'tessera-test/Tiny-GGUF';
 const FILE = 'Tiny-Q8_0.gguf';
+const SPLIT_REPO = 'tessera-test/Tiny-Split-GGUF';
+const SPLIT_PARTS = [1, 2, 3].map((n) => `TinySplit-Q8_0-0000${n}-of-00003.gguf`);
 let root: string;
 let model: Uint8Array;
 let hub: TestHub;
@@ -54,11 +56,14 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'tessera-peer-files-'));
   await writeRandomModel(join(root, 'tiny.gguf'), { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, layers: 4 });
   model = await readFile(join(root, 'tiny.gguf'));
+  const { paths: splitPaths } = await writeRandomModel(join(root, 'TinySplit-Q8_0.gguf'), { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, layers: 4, split: 3 });
   hub = new TestHub();
   hub.addRepo(REPO, { files: [{ path: FILE, bytes: model }] });
+  hub.addRepo(SPLIT_REPO, { files: await Promise.all(splitPaths.map(async (path, i) => ({ path: SPLIT_PARTS[i]!, bytes: await readFile(path) }))) });
   await hub.listen();
   servingStore = new ModelStore(join(root, 'serving-store'));
   await pullModel({ ref: { repo: REPO, file: FILE }, store: servingStore, hub: { hubUrl: hub.url } });
+  await pullModel({ ref: { repo: SPLIT_REPO, file: SPLIT_PARTS[0]! }, store: servingStore, hub: { hubUrl: hub.url } });
 
   serving = await startMesh('serving');
   asking = await startMesh('asking', { peers: [`127.0.0.1:${serving.port}`] });
@@ -102,6 +107,24 @@ describe('model files over the mesh', () => {
     const size = (await stat(destination)).size;
     assert.ok(size < model.byteLength * 0.75, `a middle shard (${size} bytes) is well under the whole file (${model.byteLength})`);
     assert.deepEqual(shardLayersOf(await readGGUFHeader(destination)), [1, 3]);
+    const engine = await Engine.load({ path: destination, layers: [1, 3], threads: 1, contextLength: 64 });
+    try {
+      const output = await engine.forwardShard({ sequence: 's', position: 0, input: new Float32Array(engine.info.dim).fill(0.5) });
+      assert.equal(output.kind, 'hidden');
+      assert.ok([...output.data].every(Number.isFinite));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a layer range of a split model comes from the parts that hold it, as one loadable shard', async () => {
+    const destination = join(root, 'asking-shard', 'tiny-split.layers-1-3.gguf');
+    await mkdir(join(root, 'asking-shard'), { recursive: true });
+    const result = await fetchShardFromPeer(asking, serving.nodeId, SPLIT_PARTS[1]!, [1, 3], destination);
+    assert.equal(result.sha256, undefined, 'a split model has no one hash');
+    const header = await readGGUFHeader(destination);
+    assert.deepEqual(shardLayersOf(header), [1, 3]);
+    assert.equal(header.metadata.get('split.count'), undefined, 'the shard is a single file');
     const engine = await Engine.load({ path: destination, layers: [1, 3], threads: 1, contextLength: 64 });
     try {
       const output = await engine.forwardShard({ sequence: 's', position: 0, input: new Float32Array(engine.info.dim).fill(0.5) });

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TesseraError } from '../../shared/errors.js';
 import { MESH_FEATURES, type MeshMessage } from '../../shared/mesh-protocol.js';
+import { parseSplitPath, splitPartPaths } from '../engine/gguf/split-model.js';
 import { downloadShard, type ShardDownloadResult } from '../models/shard-file.js';
 import {
   peerFileSource,
@@ -118,8 +119,9 @@ export async function findPeerFile(mesh: PeerFilesMesh, name: string, timeoutMs 
 /**
  * Fetches layers [start, end) of `name` from `nodeId` (the tensors of those layers, plus the
  * embeddings or output head where the range needs them) and writes them as a per-shard GGUF at
- * `destination`. Every piece is checked against the peer's copy (see peer-transfer.ts).
- * Throws MODEL_NOT_FOUND when the peer does not hold the file.
+ * `destination`. Every piece is checked against the peer's copy (see peer-transfer.ts). `name`
+ * may be any part of a split model: the tensors come from whichever parts hold them.
+ * Throws MODEL_NOT_FOUND when the peer does not hold the file (or one of the parts).
  */
 export async function fetchShardFromPeer(
   mesh: PeerFilesMesh,
@@ -129,10 +131,17 @@ export async function fetchShardFromPeer(
   destination: string,
   signal?: AbortSignal,
 ): Promise<ShardDownloadResult & { sha256: string | undefined }> {
-  const source = await peerFile(mesh, nodeId, name);
-  if (source === undefined) throw new TesseraError('MODEL_NOT_FOUND', `node ${nodeId.slice(0, 12)} does not hand out ${name}`);
+  // A split model's layers may sit in any of its parts: the peer hands out each one.
+  const split = parseSplitPath(name);
+  const names = split === undefined ? [name] : splitPartPaths(split);
+  const parts = await Promise.all(names.map((part) => peerFile(mesh, nodeId, part)));
+  const missing = names.filter((_, index) => parts[index] === undefined);
+  if (missing.length > 0) throw new TesseraError('MODEL_NOT_FOUND', `node ${nodeId.slice(0, 12)} does not hand out ${missing.join(', ')}`);
+  const sources = parts as RangeSource[];
+  const source = sources[0]!;
   const result = await downloadShard({
     source,
+    ...(sources.length > 1 ? { parts: sources } : {}),
     destination,
     layers,
     sourceFile: name,
@@ -140,5 +149,5 @@ export async function fetchShardFromPeer(
     retry: { retries: 1, baseDelayMs: 100, maxDelayMs: 100 },
     ...(signal ? { signal } : {}),
   });
-  return { ...result, sha256: source.sha256 };
+  return { ...result, sha256: sources.length === 1 ? source.sha256 : undefined };
 }

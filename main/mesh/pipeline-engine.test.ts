@@ -77,3 +77,74 @@ it('a shard that stops answering but stays connected fails the request within se
   assert.ok(performance.now() - started < 10_000);
   assert.ok(driver.stepDeadlineMs(1, plan) < STEP_DEADLINE_MARGIN_MS + 1_000, 'the deadline follows the measured step time');
 });
+
+/** A driver over a ring played by `answer` (called for every tensor the head sends to the first shard). */
+function driverWith(answer: (message: Extract<MeshMessage, { type: 'tensor' }>, driver: PipelineEngine) => void, options: { stepTimeoutMs?: number } = {}) {
+  const calls = { redeploys: 0 };
+  const driver: PipelineEngine = new PipelineEngine({
+    selfId: 'head',
+    tokenizer,
+    info: { nLayers: 2, layers: [0, 2], contextLength: 4096, vocabSize: vocab, dim: 64, isFirst: true, isLast: true } as unknown as ModelInfo,
+    deployment: { planId: 'p', plan },
+    redeploy: () => {
+      calls.redeploys++;
+      return Promise.reject(new Error('not in this test'));
+    },
+    release: async () => {},
+    send: (_nodeId: string, message: MeshMessage) => {
+      if (message.type === 'tensor') answer(message, driver);
+    },
+    ...options,
+  });
+  return { driver, calls };
+}
+
+/** Logits whose argmax is `token` (never an end token for these ids). */
+function logitsFor(token: number): Float32Array {
+  const logits = new Float32Array(vocab);
+  logits[token] = 10;
+  return logits;
+}
+
+it('sends the next token round the ring before handing out the current token', async () => {
+  let sent = 0;
+  const { driver } = driverWith((message, self) => {
+    sent++;
+    const { planId, sequenceId, chunk, chunks, step } = message;
+    setTimeout(() => self.deliver({ planId, sequenceId, chunk, chunks, step, logits: logitsFor(1000 + sent) }), 1);
+  });
+  const seenAtEvent: number[] = [];
+  const tokens: number[] = [];
+  for await (const event of driver.generate({ tokens: [1, 2, 3], maxTokens: 5, sampling: { temperature: 0 } })) {
+    if (event.type !== 'token') continue;
+    tokens.push(event.token);
+    seenAtEvent.push(sent);
+  }
+  // The prefill, then a step per token but the last (maxTokens ends it without another step).
+  assert.deepEqual(tokens, [1001, 1002, 1003, 1004, 1005]);
+  assert.deepEqual(seenAtEvent, [2, 3, 4, 5, 5], 'each event but the last finds the following step already sent');
+  assert.equal(sent, 5);
+});
+
+it('a consumer that stops early gives up the step in flight without breaking the plan', async () => {
+  let sent = 0;
+  // A slow ring: the step sent before the consumer's break is still out when the next request starts.
+  const { driver, calls } = driverWith((message, self) => {
+    sent++;
+    const { planId, sequenceId, chunk, chunks, step } = message;
+    setTimeout(() => self.deliver({ planId, sequenceId, chunk, chunks, step, logits: logitsFor(1000 + (sent % 50)) }), 20);
+  }, { stepTimeoutMs: 150 });
+  let tokens = 0;
+  for await (const event of driver.generate({ tokens: [1, 2, 3], maxTokens: 50, sampling: { temperature: 0 } })) {
+    if (event.type === 'token' && ++tokens === 3) break;
+  }
+  // The next request runs well past the given-up step's deadline (150 ms): that deadline must not fire.
+  const started = performance.now();
+  let again = 0;
+  for await (const event of driver.generate({ tokens: [1, 2, 3], maxTokens: 16, sampling: { temperature: 0 } })) {
+    if (event.type === 'token') again++;
+  }
+  assert.ok(performance.now() - started > 200, 'the second request outlived the first one\'s step deadline');
+  assert.equal(again, 16);
+  assert.equal(calls.redeploys, 0, 'the plan was not counted as broken');
+});

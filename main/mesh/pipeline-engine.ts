@@ -54,6 +54,8 @@ interface PendingStep {
   readonly step: number;
   readonly resolve: (logits: Float32Array) => void;
   readonly reject: (error: TesseraError) => void;
+  /** Stops the step's deadline; the step is no longer waited for. */
+  readonly abandon: () => void;
 }
 
 export class PipelineEngine {
@@ -98,6 +100,14 @@ export class PipelineEngine {
     pending?.reject(error);
   }
 
+  /** Gives up step `step` if it is still waited for (no other step is touched). */
+  #abandon(step: number): void {
+    if (this.#pending?.step !== step) return;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending.abandon();
+  }
+
   involves(nodeId: string): boolean {
     return this.#deployment?.plan.shards.some((shard) => shard.nodeId === nodeId) ?? false;
   }
@@ -113,6 +123,7 @@ export class PipelineEngine {
     }
     const onAbort = () => this.fail(aborted());
     signal?.addEventListener('abort', onAbort, { once: true });
+    let inFlight: number | undefined; // the step sent ahead of a yield, until its logits came
     try {
       const cached = this.#cached.get(steps.sequence) ?? [];
       let common = 0;
@@ -128,10 +139,19 @@ export class PipelineEngine {
       const decodeStarted = performance.now();
       for (;;) {
         const step = steps.next(logits);
-        if (step.event !== undefined) yield step.event;
-        if (step.feed === undefined) break;
+        if (step.feed === undefined) {
+          if (step.event !== undefined) yield step.event;
+          break;
+        }
         if (signal?.aborted) throw aborted();
-        logits = await this.#step(deployment, steps.sequence, Int32Array.of(step.feed.token), step.feed.position);
+        // The next token goes round the ring before this one's event is handed out, so the
+        // consumer's work (detokenizing, SSE writes) overlaps the ring instead of adding to it.
+        const next = this.#step(deployment, steps.sequence, Int32Array.of(step.feed.token), step.feed.position);
+        inFlight = this.#stepCounter;
+        next.catch(() => {}); // a consumer that stops during the yield never awaits it
+        if (step.event !== undefined) yield step.event;
+        logits = await next;
+        inFlight = undefined;
         history.push(step.feed.token);
       }
       yield steps.finish({ cachedTokens: common, prefillMs, decodeMs: performance.now() - decodeStarted });
@@ -141,6 +161,9 @@ export class PipelineEngine {
       throw error;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      // A consumer that stopped while the next step ran: that step is given up (its output, when
+      // it comes, is ignored), without counting as a failure of the plan.
+      if (inFlight !== undefined) this.#abandon(inFlight);
       // A consumer that stops early leaves no step behind.
       if (this.#broken !== undefined && isTesseraError(this.#broken, 'GENERATION_ABORTED')) this.#broken = undefined;
     }
@@ -221,6 +244,7 @@ export class PipelineEngine {
           clearTimeout(timer);
           reject(error);
         },
+        abandon: () => clearTimeout(timer),
       };
       const chunks = Math.ceil(tokens.length / PREFILL_CHUNK_TOKENS);
       try {

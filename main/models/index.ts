@@ -4,6 +4,7 @@ export * from './model-store.js';
 export * from './pull-model.js';
 export * from './hub-client.js';
 export * from './shard-file.js';
+export * from './import-model.js';
 export * from './download-file.js';
 export * from './disk-space.js';
 export * from './progress-meter.js';

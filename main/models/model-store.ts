@@ -34,7 +34,7 @@ export interface ModelManifest {
   /** Hub repo it came from (`owner/name`), when pulled. */
   readonly repo?: string;
   readonly files: readonly ManifestFile[];
-  /** A per-shard file: the layers [start, end) it holds, and the whole file it was cut from. */
+  /** A per-shard file: the layers [start, end) it holds, and the whole file (a split model: its first part) it was cut from. */
   readonly shard?: { readonly layers: readonly [number, number]; readonly sourceFile: string; readonly sourceSha256?: string };
   /** Milliseconds since the epoch. */
   readonly createdAt: number;

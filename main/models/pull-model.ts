@@ -1,8 +1,9 @@
 // `pull`: from `owner/repo[:file]` to a verified model in the local store. Lists the repo's GGUF
 // files, picks the one named (or the default quantization), checks free disk space, downloads each
 // file of it (every part of a split GGUF) resumably, and records a manifest. With `layers`, only
-// that layer range is fetched and stored as a per-shard GGUF. A peer that already holds the file
-// is asked first when a `peerSource` is given; the hub is the fallback.
+// that layer range is fetched (from every part of a split model) and stored as one per-shard GGUF.
+// A peer that already holds the file (or, per shard, a part) is asked first when a `peerSource` is
+// given; the hub is the fallback.
 
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -16,7 +17,7 @@ import { baseName, findModelByFile, groupModels, modelIdOf, pickDefaultModel, ty
 import type { ManifestFile, ModelManifest, ModelStore } from './model-store.js';
 import type { RangeSource } from './range-source.js';
 import type { RetryPolicy } from './retry.js';
-import { downloadShard } from './shard-file.js';
+import { downloadShard, type ShardDownloadResult } from './shard-file.js';
 
 export type PullEvent =
   /** The repo was listed and a model chosen (`candidates`: every GGUF model in the repo). */
@@ -116,35 +117,67 @@ async function pullWhole(options: PullOptions, model: RepoModel): Promise<PullRe
 }
 
 async function pullShard(options: PullOptions, model: RepoModel, layers: readonly [number, number]): Promise<PullResult> {
-  if (model.files.length !== 1) {
-    throw new TesseraError('CLI_BAD_ARGUMENT', `${model.id} is split into ${model.files.length} files; per-shard download takes single-file models`);
-  }
-  const file = model.files[0]!;
+  // A split model's parts are read as one model: the shard is one file either way.
+  const first = model.files[0]!;
   const id = `${model.id}.layers-${layers[0]}-${layers[1]}`;
   const destination = options.store.pathOf(`${id}.gguf`);
-  // The shard is at most the whole file; the real figure is known only after the header is read.
-  const source = await openHubFile(options.ref.repo, file, options.hub, options.signal);
-  const result = await downloadShard({
-    source,
-    destination,
-    layers,
-    sourceFile: baseName(file.path),
-    onProgress: (received, total) => options.onEvent?.({ type: 'progress', file: `${id}.gguf`, receivedBytes: received, totalBytes: total }),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.retry ? { retry: options.retry } : {}),
-  });
+  // The shard is at most the whole model; the real figure is known only after the headers are read.
+  const hubParts = await Promise.all(model.files.map((file) => openHubFile(options.ref.repo, file, options.hub, options.signal)));
+  const download = (parts: readonly RangeSource[]): Promise<ShardDownloadResult> =>
+    downloadShard({
+      source: parts[0]!,
+      ...(parts.length > 1 ? { parts } : {}),
+      destination,
+      layers,
+      sourceFile: baseName(first.path),
+      onProgress: (received, total) => options.onEvent?.({ type: 'progress', file: `${id}.gguf`, receivedBytes: received, totalBytes: total }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+  const peerParts = options.peerSource ? await peerPartsOf(options, model, hubParts) : undefined;
+  let result: ShardDownloadResult | undefined;
+  if (peerParts !== undefined) {
+    try {
+      result = await download(peerParts);
+    } catch (error) {
+      if (error instanceof TesseraError && (error.code === 'DISK_FULL' || error.code === 'DOWNLOAD_ABORTED')) throw error;
+      // Peer parts hold the hub's bytes (same hash), so the ranges fetched so far are kept and the hub goes on.
+    }
+  }
+  const source = result === undefined ? 'hub' : 'peer';
+  result ??= await download(hubParts);
   const sizeBytes = await sizeOf(destination);
   const manifest: ModelManifest = {
     id,
     repo: options.ref.repo,
     // A shard's bytes cannot be checked against the hub's whole-file hash: not `verified`.
     files: [{ name: `${id}.gguf`, sizeBytes, sha256: await hashOf(destination), verified: false }],
-    shard: { layers: result.layers, sourceFile: baseName(file.path), ...(file.sha256 ? { sourceSha256: file.sha256 } : {}) },
+    shard: {
+      layers: result.layers,
+      sourceFile: baseName(first.path),
+      ...(model.files.length === 1 && first.sha256 ? { sourceSha256: first.sha256 } : {}),
+    },
     createdAt: Date.now(),
   };
   await options.store.writeManifest(manifest);
-  options.onEvent?.({ type: 'file-done', file: `${id}.gguf`, resumedFromBytes: 0, source: 'hub', skipped: false });
+  options.onEvent?.({ type: 'file-done', file: `${id}.gguf`, resumedFromBytes: 0, source, skipped: false });
   return { manifest, paths: [destination], downloadedBytes: result.downloadedBytes };
+}
+
+/**
+ * For a per-shard pull: each part of the model from a peer that holds the very file the hub has
+ * (same size and sha256), else from the hub. Undefined when no peer holds any part. A peer's
+ * every piece is checked against its copy (peer-transfer.ts), and its copy against the hub's hash.
+ */
+async function peerPartsOf(options: PullOptions, model: RepoModel, hubParts: readonly RangeSource[]): Promise<RangeSource[] | undefined> {
+  const parts = await Promise.all(
+    model.files.map(async (file, index) => {
+      const peer = await options.peerSource!(baseName(file.path), options.signal).catch(() => undefined);
+      const same = peer !== undefined && peer.sizeBytes === file.sizeBytes && file.sha256 !== undefined && peer.sha256 === file.sha256;
+      return same ? peer : hubParts[index]!;
+    }),
+  );
+  return parts.some((part, index) => part !== hubParts[index]) ? parts : undefined;
 }
 
 /** The whole pull of one named file from a peer; undefined (and the hub is asked) when that fails. */

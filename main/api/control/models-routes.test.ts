@@ -1,7 +1,7 @@
 // The Models and Server pages' routes on a real node: import a tiny random model by path, see it
 // described from its header, load it, chat once (which lands in the request log), unload, delete.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -87,4 +87,38 @@ test('import, describe, load, log a chat, unload and delete a model', async () =
   assert.deepEqual(deleted.local, []);
   assert.ok(events.filter((event) => event.type === 'models').length >= 4);
   socket.close();
+});
+
+test('importing any part of a split model imports every part; a missing part is refused by name', async () => {
+  const options = { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, seed: 6 } as const;
+  await mkdir(join(root, 'split'));
+  const parts = (await writeRandomModel(join(root, 'split', 'tiny-split.gguf'), { ...options, split: 3 })).paths;
+  const broken = (await writeRandomModel(join(root, 'split', 'tiny-broken.gguf'), { ...options, split: 2 })).paths;
+  await rm(broken[1]!);
+  const modelsDir = join(root, 'data', 'models');
+  const stored = async () => (await readdir(modelsDir)).filter((name) => !name.startsWith('.')).sort();
+
+  const refused = await api('/api/models/import', { method: 'POST', body: { path: broken[0] } });
+  assert.equal(refused.status, 400, 'a model file the caller named is the caller\'s to fix');
+  assert.equal(refused.json.error.code, 'GGUF_SPLIT_PART_MISSING');
+  assert.match(refused.json.error.message, /tiny-broken-00002-of-00002\.gguf/);
+  assert.deepEqual(await stored(), [], 'nothing of a refused model is copied');
+
+  const imported = await api('/api/models/import', { method: 'POST', body: { path: parts[1] } });
+  assert.equal(imported.status, 200, JSON.stringify(imported.json));
+  assert.deepEqual(await stored(), ['tiny-split-00001-of-00003.gguf', 'tiny-split-00002-of-00003.gguf', 'tiny-split-00003-of-00003.gguf']);
+  let partBytes = 0;
+  for (const part of parts) partBytes += (await stat(part)).size;
+  assert.equal(imported.json.file, 'tiny-split-00001-of-00003.gguf');
+  assert.equal(imported.json.sizeBytes, partBytes);
+  assert.equal(imported.json.layers, 2);
+  assert.equal(imported.json.error, null);
+  assert.equal((await api('/api/models/import', { method: 'POST', body: { path: parts[2] } })).status, 400, 'a second import is refused');
+
+  // Listed once, as the whole model; deleting it by any part takes every part.
+  const listed = modelsStateSchema.parse((await api('/api/models')).json).local;
+  assert.deepEqual(listed.map((model) => [model.file, model.sizeBytes, model.layers]), [['tiny-split-00001-of-00003.gguf', partBytes, 2]]);
+  const deleted = modelsStateSchema.parse((await api('/api/models/tiny-split-00003-of-00003.gguf', { method: 'DELETE' })).json);
+  assert.deepEqual(deleted.local, []);
+  assert.deepEqual(await stored(), []);
 });

@@ -1,10 +1,10 @@
 // /api/models: the GGUF files in `<dataDir>/models` (described from their headers) and the models
-// this node serves; load, unload, import a file from elsewhere on disk (copied in), delete.
+// this node serves; load, unload, import a file from elsewhere on disk (copied in; every part of
+// a split model), delete.
 // Every change goes out as a `models` event so each open UI refetches.
 
-import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import {
   CONTROL_MODELS_PATH,
   modelImportSchema,
@@ -16,11 +16,12 @@ import {
   type ModelsState,
 } from '../../../shared/control.js';
 import { TesseraError } from '../../../shared/errors.js';
-import { readGGUFHeader } from '../../engine/gguf/reader.js';
 import { readModelHeader } from '../../engine/gguf/model-files.js';
+import { parseSplitPath, splitPartPaths } from '../../engine/gguf/split-model.js';
 import { GGMLType, type GGUFHeader } from '../../engine/gguf/types.js';
 import { readConfig } from '../../engine/model/config.js';
 import type { ServedModels } from '../../node/served-models.js';
+import { importModelFiles } from '../../models/import-model.js';
 import { readJsonBody } from '../body.js';
 import { modelIdFromPath, type ServedModel } from '../chat/served-model.js';
 import type { ControlRoutes } from '../control-router.js';
@@ -88,19 +89,10 @@ export function modelsRoutes(backend: ModelsRoutesBackend): ControlRoutes {
         const { path: source } = await readBody(request, modelImportSchema);
         if (!isAbsolute(source)) throw new TesseraError('REQUEST_INVALID', 'give the full path of the .gguf file to import');
         await requireGGUFFile(source);
-        await readGGUFHeader(source); // refuse what is not a readable GGUF before copying gigabytes
-        await mkdir(backend.modelsDir, { recursive: true });
-        const target = join(backend.modelsDir, basename(source));
-        try {
-          await copyFile(source, target, constants.COPYFILE_EXCL);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-            throw new TesseraError('REQUEST_INVALID', `${basename(source)} is already in the models folder`);
-          }
-          throw error;
-        }
+        // Any part of a split model brings every part (or is refused naming the missing one).
+        const imported = await importModelFiles(source, backend.modelsDir);
         changed();
-        sendJson(response, 200, await describeLocalModel(target));
+        sendJson(response, 200, await describeLocalModel(imported.paths[0]!));
       },
     },
     [`${CONTROL_MODELS_PATH}/*`]: {
@@ -109,13 +101,17 @@ export function modelsRoutes(backend: ModelsRoutesBackend): ControlRoutes {
         if (file !== basename(file) || file.startsWith('.') || extname(file).toLowerCase() !== '.gguf') {
           throw new TesseraError('REQUEST_INVALID', `"${file}" is not a model file name`);
         }
-        const path = join(backend.modelsDir, file);
-        if (backend.models.list().some((model) => resolve(model.engine.info.path) === resolve(path))) {
+        // A split model goes as a whole: every part of it in the folder.
+        const paths = (await filesOfModel(backend.modelsDir, file)).map((name) => join(backend.modelsDir, name));
+        if (paths.length === 0) throw new TesseraError('MODEL_NOT_FOUND', `no model file ${file}`);
+        if (backend.models.list().some((model) => paths.some((path) => resolve(model.engine.info.path) === resolve(path)))) {
           throw new TesseraError('REQUEST_INVALID', `${file} is loaded; unload it first`);
         }
-        await rm(path).catch((error: NodeJS.ErrnoException) => {
-          throw error.code === 'ENOENT' ? new TesseraError('MODEL_NOT_FOUND', `no model file ${file}`) : error;
-        });
+        for (const path of paths) {
+          await rm(path).catch((error: NodeJS.ErrnoException) => {
+            throw error.code === 'ENOENT' ? new TesseraError('MODEL_NOT_FOUND', `no model file ${file}`) : error;
+          });
+        }
         changed();
         sendJson(response, 200, await state());
       },
@@ -135,16 +131,36 @@ async function requireGGUFFile(path: string): Promise<void> {
   if (!info?.isFile()) throw new TesseraError('MODEL_NOT_FOUND', `no file ${path}`);
 }
 
-/** Every `.gguf` in the folder, by name; a missing folder is an empty list. */
+/**
+ * Every model in the folder, by file name: a whole `.gguf`, or a split model once (under its
+ * lowest-numbered part, sized as all its parts). A missing folder is an empty list.
+ */
 export async function listLocalModels(modelsDir: string): Promise<LocalModel[]> {
   const names = await readdir(modelsDir).catch(() => [] as string[]);
   const files = names.filter((name) => extname(name).toLowerCase() === '.gguf' && !name.startsWith('.')).sort();
-  return Promise.all(files.map((name) => describeLocalModel(join(modelsDir, name))));
+  const groups = new Map<string, string[]>();
+  for (const name of files) {
+    const split = parseSplitPath(name);
+    const key = split === undefined ? name : `${split.prefix}#${split.count}`;
+    groups.set(key, [...(groups.get(key) ?? []), name]);
+  }
+  return Promise.all([...groups.values()].map((group) => describeLocalModel(join(modelsDir, group[0]!))));
 }
 
-/** Size and header facts of one file; a file whose header cannot be read says why instead. */
+/** The files of the model `file` belongs to that are in the folder: itself, or every part of it present. */
+async function filesOfModel(modelsDir: string, file: string): Promise<string[]> {
+  const present = new Set(await readdir(modelsDir).catch(() => [] as string[]));
+  const split = parseSplitPath(file);
+  return (split === undefined ? [file] : splitPartPaths(split)).filter((name) => present.has(name));
+}
+
+/**
+ * Size and header facts of one model by its file; for a split model (any part) the facts of the
+ * whole, sized as every part in the folder. A model whose header cannot be read says why.
+ */
 export async function describeLocalModel(path: string): Promise<LocalModel> {
-  const { size } = await stat(path);
+  let size = 0;
+  for (const name of await filesOfModel(dirname(path), basename(path))) size += (await stat(join(dirname(path), name))).size;
   const base = { file: basename(path), path, sizeBytes: size, id: modelIdFromPath(path) };
   try {
     const header = await readModelHeader(path);

@@ -44,8 +44,21 @@ export type HeaderParseResult = { readonly header: GGUFHeader } | { readonly nee
  * ranges over the network can use it as well as the file reader below.
  */
 export function parseGGUFHeader(prefix: Uint8Array, fileSize: number): HeaderParseResult {
+  return parseWith(new HeaderParser(prefix, fileSize, false));
+}
+
+/**
+ * Walks the header as parseGGUFHeader does, with the same checks, but without building metadata
+ * string and array values: finding where a header ends this way creates no garbage, where parsing
+ * a prefix too short for a 150 000-token vocabulary builds (and drops) most of its strings.
+ */
+function skimGGUFHeader(prefix: Uint8Array, fileSize: number): HeaderParseResult {
+  return parseWith(new HeaderParser(prefix, fileSize, true));
+}
+
+function parseWith(parser: HeaderParser): HeaderParseResult {
   try {
-    return { header: new HeaderParser(prefix, fileSize).parse() };
+    return { header: parser.parse() };
   } catch (error) {
     if (error instanceof NeedMoreBytes) return { needBytes: error.bytes };
     throw error;
@@ -60,8 +73,9 @@ export async function readGGUFHeader(source: string | FileHandle): Promise<GGUFH
     let want = Math.min(fileSize, INITIAL_HEADER_READ_BYTES);
     for (;;) {
       prefix = await extendPrefix(handle, prefix, want);
-      const result = parseGGUFHeader(prefix, fileSize);
-      if ('header' in result) return result.header;
+      // Skim until the prefix holds the whole header, then build its values once.
+      const result = skimGGUFHeader(prefix, fileSize);
+      if ('header' in result) return new HeaderParser(prefix, fileSize, false).parse();
       if (result.needBytes > MAX_HEADER_BYTES) {
         throw new TesseraError('GGUF_INVALID', `GGUF header is larger than ${MAX_HEADER_BYTES} bytes`);
       }
@@ -143,6 +157,8 @@ class HeaderParser {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly fileSize: number,
+    /** Step over metadata string and array values instead of building them (see skimGGUFHeader). */
+    private readonly skimValues: boolean,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -264,6 +280,15 @@ class HeaderParser {
     return text;
   }
 
+  /** Steps over a string with the checks of string(); returns '' in its place. */
+  private skipString(): string {
+    const length = this.count(MAX_STRING_BYTES, 'string length');
+    this.fits(length, 1, 'string');
+    this.need(length);
+    this.position += length;
+    return '';
+  }
+
   private valueType(key: string): GGUFValueType {
     const type = this.u32();
     if (!(type in GGUFValueType)) throw new TesseraError('GGUF_INVALID', `metadata ${key} has unknown value type ${type}`);
@@ -275,7 +300,7 @@ class HeaderParser {
       case GGUFValueType.ARRAY:
         return this.array(key, depth);
       case GGUFValueType.STRING:
-        return this.string();
+        return this.skimValues ? this.skipString() : this.string();
       case GGUFValueType.BOOL:
         return this.u8() !== 0;
       default:
@@ -323,6 +348,16 @@ class HeaderParser {
     const minimumBytes = FIXED_VALUE_BYTES[elementType] ?? (elementType === GGUFValueType.STRING ? 8 : 12);
     this.fits(length, minimumBytes, `metadata ${key} array`);
 
+    if (this.skimValues) {
+      const size = FIXED_VALUE_BYTES[elementType];
+      if (size !== undefined) {
+        this.need(length * size);
+        this.position += length * size;
+      } else {
+        for (let i = 0; i < length; i++) this.value(elementType, key, depth + 1);
+      }
+      return [];
+    }
     const typed = this.typedArray(elementType, length);
     if (typed !== undefined) return typed;
     if (elementType === GGUFValueType.STRING) {
