@@ -13,8 +13,11 @@ export const serveCommand: CliCommand = {
 /** Starts a node, prints its addresses, and stops it on SIGINT/SIGTERM. Also used by `start`. */
 export async function serveHeadless(config: Parameters<typeof createNode>[0], output: CliOutput): Promise<number> {
   const node = await createNode(config);
+  // Listen before printing: whoever reads the addresses may stop the node at once, and a signal
+  // with no listener yet would kill the process without a clean stop.
+  const shutdown = waitForShutdownSignal();
   printAddresses(node, output);
-  const signal = await waitForShutdownSignal();
+  const signal = await shutdown;
   output.out(`${signal === 'SIGINT' ? '\n' : ''}Stopping…`);
   await node.stop();
   output.out('Stopped.');

@@ -87,7 +87,6 @@ export class ChatService {
 
     const release = await this.queueFor(model).enter(signal);
     try {
-      let text = '';
       const events = model.engine.generate({
         prompt,
         sampling: {
@@ -111,12 +110,10 @@ export class ChatService {
         if (event.type === 'token') {
           if (event.logprobs !== undefined) yield { type: 'logprobs', token: event.logprobs };
           if (event.text === '') continue;
-          text += event.text;
-          for (const delta of parser.push(text)) yield { type: 'delta', delta };
+          for (const delta of parser.push(event.text)) yield { type: 'delta', delta };
           continue;
         }
-        text += event.text;
-        const final = parser.finish(text);
+        const final = parser.finish(event.text);
         for (const delta of final.deltas) yield { type: 'delta', delta };
         yield {
           type: 'done',

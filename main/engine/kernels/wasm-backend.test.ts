@@ -8,17 +8,12 @@ import {
 } from './scalar-reference.js';
 import { relaxedSimdSupported, type KernelVariant } from './load-kernels.js';
 import { WasmBackend } from './wasm-backend.js';
+import { createRandom } from '../sampling/random.js';
 
-/** Deterministic uniform [0, 1) numbers (mulberry32). */
+/** Deterministic uniform [0, 1) numbers (the sampler's mulberry32), so a failure can be replayed. */
 function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = createRandom(seed);
+  return () => source.next();
 }
 
 function randomVector(length: number, random: () => number): Float32Array {

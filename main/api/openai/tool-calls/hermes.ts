@@ -5,13 +5,12 @@
 
 import { callSoFar, scanCallObject, skipWhitespace } from './call-object.js';
 import { visibleContent } from './content.js';
+import { HERMES_CLOSE as CLOSE, HERMES_OPEN as OPEN, HermesStream } from './hermes-stream.js';
 import type { ParsedToolCall, ToolCallFormat } from './types.js';
-
-const OPEN = '<tool_call>';
-const CLOSE = '</tool_call>';
 
 export const hermesFormat: ToolCallFormat = {
   name: 'hermes',
+  startStream: () => new HermesStream(),
   parse(text, isPartial) {
     let content = '';
     const toolCalls: ParsedToolCall[] = [];

@@ -4,13 +4,14 @@
 
 import { callSoFar, scanCallObject, skipWhitespace } from './call-object.js';
 import { visibleContent } from './content.js';
+import { Llama3JsonStream, PYTHON_TAG } from './llama3-json-stream.js';
 import type { ParsedMessage, ParsedToolCall, ToolCallFormat } from './types.js';
 
-const PYTHON_TAG = '<|python_tag|>';
 const NOTHING_YET: ParsedMessage = { content: '', reasoning: '', toolCalls: [] };
 
 export const llama3JsonFormat: ToolCallFormat = {
   name: 'llama3-json',
+  startStream: () => new Llama3JsonStream(),
   parse(text, isPartial) {
     const trimmed = text.trimStart();
     let body = trimmed;

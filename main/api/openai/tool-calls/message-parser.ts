@@ -2,7 +2,8 @@
 // tool-call format over the rest. Successive parses become OpenAI-style deltas.
 
 import { splitReasoning } from './reasoning.js';
-import type { ParsedMessage, ToolCallFormat } from './types.js';
+import { ReasoningStream, type ReasoningStep } from './reasoning-stream.js';
+import type { ParsedMessage, ParsedToolCall, ToolCallFormat } from './types.js';
 
 export interface ParseOptions {
   readonly format: ToolCallFormat;
@@ -40,59 +41,88 @@ export interface IdentifiedToolCall {
 }
 
 /**
- * Follows a generation: feed the whole text so far after each token, get the deltas to send.
- * `finish` parses the final text and returns the last deltas and the final message; the
- * concatenation of all deltas equals the final message, field by field.
+ * Follows a generation: feed each piece of text as it is generated, get the deltas to send.
+ * `finish` parses the whole text once more, as final, and returns the last deltas and the final
+ * message; the concatenation of all deltas equals the final message, field by field.
+ *
+ * Each piece costs work in proportion to its length (plus a bounded look-back, and the call
+ * object being written), not to the text so far: the deltas are those of diffing successive
+ * whole-text partial parses (see reference-message-stream.fixture.ts, which tests compare with).
  */
 export class MessageStream {
-  private sent: ParsedMessage = { content: '', reasoning: '', toolCalls: [] };
+  private readonly parse: { push(piece: string): ReasoningStep };
+  /** The text so far, only appended to (a rope) until `finish` reads it. */
+  private text = '';
+  private sentContent = '';
+  private sentReasoning = '';
+  private readonly sentCalls: ParsedToolCall[] = [];
+  /** Per call: whether its sent arguments equal those of the parser's last update for it. */
+  private readonly sentIsLastUpdate: boolean[] = [];
   private readonly ids: string[] = [];
 
   constructor(
     private readonly options: ParseOptions,
     private readonly newCallId: () => string,
-  ) {}
-
-  push(text: string): MessageDelta[] {
-    return this.advance(parseModelOutput(text, true, this.options));
+  ) {
+    const answer = options.format.startStream();
+    this.parse = options.reasoning ? new ReasoningStream(answer) : { push: (piece) => ({ reasoning: '', ...answer.push(piece) }) };
   }
 
-  finish(text: string): { deltas: MessageDelta[]; content: string; reasoning: string; toolCalls: IdentifiedToolCall[] } {
-    const deltas = this.advance(parseModelOutput(text, false, this.options));
-    const toolCalls = this.sent.toolCalls.map((call, index) => ({ id: this.ids[index]!, name: call.name, arguments: call.arguments }));
-    return { deltas, content: this.sent.content, reasoning: this.sent.reasoning, toolCalls };
-  }
-
-  private advance(next: ParsedMessage): MessageDelta[] {
+  /** The next piece of generated text. */
+  push(piece: string): MessageDelta[] {
+    this.text += piece;
+    const step = this.parse.push(piece);
     const deltas: MessageDelta[] = [];
-    const reasoning = grownBy(this.sent.reasoning, next.reasoning);
-    if (reasoning) deltas.push({ reasoning });
-    const content = grownBy(this.sent.content, next.content);
-    if (content) deltas.push({ content });
-
-    const calls = [...this.sent.toolCalls];
-    next.toolCalls.forEach((call, index) => {
-      const previous = calls[index];
-      if (previous === undefined) {
-        const id = this.newCallId();
-        this.ids.push(id);
-        calls.push(call);
-        deltas.push({ toolCalls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] });
-        if (call.arguments !== '') deltas.push({ toolCalls: [{ index, function: { arguments: call.arguments } }] });
-        return;
-      }
-      const fragment = grownBy(previous.arguments, call.arguments);
-      if (fragment) {
-        calls[index] = call;
-        deltas.push({ toolCalls: [{ index, function: { arguments: fragment } }] });
-      }
-    });
-    this.sent = {
-      content: this.sent.content + (content ?? ''),
-      reasoning: this.sent.reasoning + (reasoning ?? ''),
-      toolCalls: calls,
-    };
+    if (step.reasoning !== '') {
+      this.sentReasoning += step.reasoning;
+      deltas.push({ reasoning: step.reasoning });
+    }
+    if (step.content !== '') {
+      this.sentContent += step.content;
+      deltas.push({ content: step.content });
+    }
+    for (const { index, call, argumentsGrowth } of step.calls) this.advanceCall(index, call, deltas, argumentsGrowth);
     return deltas;
+  }
+
+  /** Ends the generation with its last piece of text (often ''). */
+  finish(lastPiece: string): { deltas: MessageDelta[]; content: string; reasoning: string; toolCalls: IdentifiedToolCall[] } {
+    const final = parseModelOutput(this.text + lastPiece, false, this.options);
+    const deltas: MessageDelta[] = [];
+    const reasoning = grownBy(this.sentReasoning, final.reasoning);
+    if (reasoning) {
+      this.sentReasoning += reasoning;
+      deltas.push({ reasoning });
+    }
+    const content = grownBy(this.sentContent, final.content);
+    if (content) {
+      this.sentContent += content;
+      deltas.push({ content });
+    }
+    final.toolCalls.forEach((call, index) => this.advanceCall(index, call, deltas));
+    const toolCalls = this.sentCalls.map((call, index) => ({ id: this.ids[index]!, name: call.name, arguments: call.arguments }));
+    return { deltas, content: this.sentContent, reasoning: this.sentReasoning, toolCalls };
+  }
+
+  /** A call of the latest parse: new (an id, its name, its arguments so far) or grown. */
+  private advanceCall(index: number, call: ParsedToolCall, deltas: MessageDelta[], argumentsGrowth?: string): void {
+    const previous = this.sentCalls[index];
+    if (previous === undefined) {
+      const id = this.newCallId();
+      this.ids.push(id);
+      this.sentCalls.push(call);
+      this.sentIsLastUpdate.push(true);
+      deltas.push({ toolCalls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] });
+      if (call.arguments !== '') deltas.push({ toolCalls: [{ index, function: { arguments: call.arguments } }] });
+      return;
+    }
+    // What was sent is the last update, which this one extends: the growth is the fragment.
+    const fragment = argumentsGrowth !== undefined && this.sentIsLastUpdate[index] ? argumentsGrowth || undefined : grownBy(previous.arguments, call.arguments);
+    if (fragment) {
+      this.sentCalls[index] = call;
+      deltas.push({ toolCalls: [{ index, function: { arguments: fragment } }] });
+    }
+    this.sentIsLastUpdate[index] = fragment !== undefined || (argumentsGrowth !== undefined && this.sentIsLastUpdate[index]!) || previous.arguments === call.arguments;
   }
 }
 

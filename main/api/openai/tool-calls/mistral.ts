@@ -5,13 +5,12 @@
 import { callSoFar, scanCallObject, skipWhitespace } from './call-object.js';
 import { visibleContent } from './content.js';
 import { scanJsonValue } from './partial-json.js';
+import { MISTRAL_ARGS as ARGS, MISTRAL_MARKER as MARKER, MistralStream } from './mistral-stream.js';
 import type { ParsedToolCall, ToolCallFormat } from './types.js';
-
-const MARKER = '[TOOL_CALLS]';
-const ARGS = '[ARGS]';
 
 export const mistralFormat: ToolCallFormat = {
   name: 'mistral',
+  startStream: () => new MistralStream(),
   parse(text, isPartial) {
     const marker = text.indexOf(MARKER);
     if (marker < 0) return { content: visibleContent(text, isPartial, [MARKER]), reasoning: '', toolCalls: [] };

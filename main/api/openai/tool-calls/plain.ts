@@ -5,4 +5,5 @@ import type { ToolCallFormat } from './types.js';
 export const plainFormat: ToolCallFormat = {
   name: 'plain',
   parse: (text) => ({ content: text, reasoning: '', toolCalls: [] }),
+  startStream: () => ({ push: (piece) => ({ content: piece, calls: [] }) }),
 };

@@ -2,8 +2,8 @@
 
 import { pendingMarkerLength } from './hold-back.js';
 
-const OPEN = '<think>';
-const CLOSE = '</think>';
+export const THINK_OPEN = '<think>';
+export const THINK_CLOSE = '</think>';
 
 export interface ReasoningSplit {
   readonly reasoning: string;
@@ -15,19 +15,19 @@ export interface ReasoningSplit {
 
 export function splitReasoning(text: string, isPartial: boolean): ReasoningSplit {
   const start = text.trimStart();
-  if (!start.startsWith(OPEN)) {
+  if (!start.startsWith(THINK_OPEN)) {
     // A stream that so far is "<thi" could still open a block: show nothing yet.
-    if (isPartial && start.length < OPEN.length && OPEN.startsWith(start)) {
+    if (isPartial && start.length < THINK_OPEN.length && THINK_OPEN.startsWith(start)) {
       return { reasoning: '', rest: '', undecided: true };
     }
     return { reasoning: '', rest: text, undecided: false };
   }
-  const body = start.slice(OPEN.length);
-  const close = body.indexOf(CLOSE);
+  const body = start.slice(THINK_OPEN.length);
+  const close = body.indexOf(THINK_CLOSE);
   if (close < 0) {
     if (!isPartial) return { reasoning: body.trim(), rest: '', undecided: false };
-    const shown = body.slice(0, body.length - pendingMarkerLength(body, [CLOSE]));
+    const shown = body.slice(0, body.length - pendingMarkerLength(body, [THINK_CLOSE]));
     return { reasoning: shown.trimStart().trimEnd(), rest: '', undecided: true };
   }
-  return { reasoning: body.slice(0, close).trim(), rest: body.slice(close + CLOSE.length), undecided: false };
+  return { reasoning: body.slice(0, close).trim(), rest: body.slice(close + THINK_CLOSE.length), undecided: false };
 }

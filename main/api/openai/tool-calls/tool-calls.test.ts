@@ -121,8 +121,12 @@ function stream(options: ParseOptions, text: string, cuts: readonly number[]) {
   let next = 0;
   const messages = new MessageStream(options, () => `call_${next++}`);
   const deltas: MessageDelta[] = [];
-  for (const cut of cuts) deltas.push(...messages.push(text.slice(0, cut)));
-  const final = messages.finish(text);
+  let at = 0;
+  for (const cut of cuts) {
+    deltas.push(...messages.push(text.slice(at, cut)));
+    at = cut;
+  }
+  const final = messages.finish(text.slice(at));
   deltas.push(...final.deltas);
   let content = '';
   let reasoning = '';
@@ -179,7 +183,7 @@ for (const testCase of CASES) {
     const messages = new MessageStream(testCase.options, () => 'call_x');
     let content = '';
     for (let cut = 1; cut <= testCase.text.length; cut++) {
-      for (const delta of messages.push(testCase.text.slice(0, cut))) content += delta.content ?? '';
+      for (const delta of messages.push(testCase.text.slice(cut - 1, cut))) content += delta.content ?? '';
       if (testCase.calls.length > 0 || testCase.reasoning) {
         for (const marker of ['<tool_call', '</tool_call', '[TOOL_CALLS', '<think', '</think', '<|python_tag', '{"name"']) {
           assert.ok(!content.includes(marker), `content "${content}" leaks ${marker}`);

@@ -26,6 +26,34 @@ export interface ParsedMessage {
 export interface ToolCallFormat {
   readonly name: string;
   parse(text: string, isPartial: boolean): ParsedMessage;
+  /**
+   * The same partial parse, fed the text piece by piece with work proportional to each piece
+   * (plus a bounded look-back, and the current call object while one is being written).
+   */
+  startStream(): FormatStream;
+}
+
+/** A call of the current partial parse that is new or may have changed since the last step. */
+export interface CallUpdate {
+  readonly index: number;
+  readonly call: ParsedToolCall;
+  /**
+   * When set, `call.arguments` is the arguments of this index's previous update followed by
+   * this text, so no comparison of the two is needed.
+   */
+  readonly argumentsGrowth?: string;
+}
+
+/** What one piece of text changes in a partial parse. */
+export interface FormatStep {
+  /** What the parse's content now adds to the content of earlier steps ('' when nothing). */
+  readonly content: string;
+  /** Calls the parse now holds that earlier steps did not, or that may have grown, by index. */
+  readonly calls: readonly CallUpdate[];
+}
+
+export interface FormatStream {
+  push(piece: string): FormatStep;
 }
 
 export const EMPTY_MESSAGE: ParsedMessage = { content: '', reasoning: '', toolCalls: [] };

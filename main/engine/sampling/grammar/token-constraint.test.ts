@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { grammarFromJsonSchema, type JsonSchema } from './json-schema.js';
 import { GrammarConstraint, TokenIndex } from './token-constraint.js';
+import { createRandom } from '../random.js';
 
 // A vocabulary shaped like a real BPE one: single characters, words with and without a
 // leading space, JSON punctuation runs, and some tokens no grammar can use.
@@ -14,15 +15,10 @@ const texts = [...PIECES, undefined, undefined];
 const EOS = texts.length;
 const index = new TokenIndex([...texts, undefined]);
 
+/** Deterministic uniform [0, 1) numbers (the sampler's mulberry32), so a failure can be replayed. */
 function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = createRandom(seed);
+  return () => source.next();
 }
 
 /** Generates with random logits (a model with random weights) under the schema's grammar. */
