@@ -34,6 +34,13 @@ const F16_REBIAS: f32 = reinterpret<f32>(0x77800000);
   return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
 }
 
+/** [sum(a0), sum(a1), sum(a2), sum(a3)] of four f32x4. */
+@inline export function horizontalSumF32x4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const t0 = f32x4.add(f32x4.shuffle(a0, a1, 0, 4, 2, 6), f32x4.shuffle(a0, a1, 1, 5, 3, 7));
+  const t1 = f32x4.add(f32x4.shuffle(a2, a3, 0, 4, 2, 6), f32x4.shuffle(a2, a3, 1, 5, 3, 7));
+  return f32x4.add(f32x4.shuffle(t0, t1, 0, 1, 4, 5), f32x4.shuffle(t0, t1, 2, 3, 6, 7));
+}
+
 @inline export function sumI32x4(a: v128): i32 {
   const t = i32x4.add(a, i32x4.shuffle(a, a, 2, 3, 0, 1));
   return i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);

@@ -1,7 +1,7 @@
 // The non-matmul ops of a transformer layer. Activations are f32 [nRows, width] row-major.
 // Each takes (lane, nLanes) and does its share; small calls run with nLanes = 1.
 
-import { shareStart, sumF32x4 } from './common';
+import { horizontalSumF32x4, shareStart, sumF32x4 } from './common';
 
 /** out[t, :] = x[t, :] / sqrt(mean(x[t, :]^2) + eps) * gain.  x, out: [nRows, width]; in place allowed. */
 export function rmsnorm(out: usize, x: usize, gain: usize, width: i32, nRows: i32, eps: f32, lane: i32, nLanes: i32): void {
@@ -155,7 +155,45 @@ export function attention(
     const headOffset = <usize>(kvHead * headDim) * elementBytes;
 
     let maximum0: f32 = -Infinity, maximum1: f32 = -Infinity;
-    for (let p = 0; p < positions; p++) {
+    // Four positions at a time: each q load serves four keys, and the eight sums are independent
+    // chains (one chain per head was bound by the add latency, not by the arithmetic).
+    let p = 0;
+    if (positions >= 4) {
+      let max0 = f32x4.splat(-Infinity), max1 = f32x4.splat(-Infinity);
+      const scale4 = f32x4.splat(scale);
+      for (; p + 4 <= positions; p += 4) {
+        const k0 = keys + <usize>p * kvStride + headOffset, k1 = k0 + kvStride, k2 = k1 + kvStride, k3 = k2 + kvStride;
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+        for (let i = 0; i < headDim; i += 4) {
+          const qa = v128.load(q0 + (<usize>i << 2)), qb = v128.load(q1 + (<usize>i << 2));
+          const offset = <usize>i * elementBytes;
+          let key = cacheX4<T>(k0 + offset);
+          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
+          a0 = f32x4.add(a0, f32x4.mul(qa, key)); b0 = f32x4.add(b0, f32x4.mul(qb, key));
+          key = cacheX4<T>(k1 + offset);
+          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
+          a1 = f32x4.add(a1, f32x4.mul(qa, key)); b1 = f32x4.add(b1, f32x4.mul(qb, key));
+          key = cacheX4<T>(k2 + offset);
+          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
+          a2 = f32x4.add(a2, f32x4.mul(qa, key)); b2 = f32x4.add(b2, f32x4.mul(qb, key));
+          key = cacheX4<T>(k3 + offset);
+          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
+          a3 = f32x4.add(a3, f32x4.mul(qa, key)); b3 = f32x4.add(b3, f32x4.mul(qb, key));
+        }
+        const s0 = f32x4.mul(horizontalSumF32x4(a0, a1, a2, a3), scale4);
+        const s1 = f32x4.mul(horizontalSumF32x4(b0, b1, b2, b3), scale4);
+        v128.store(scores0 + (<usize>p << 2), s0);
+        v128.store(scores1 + (<usize>p << 2), s1);
+        max0 = f32x4.max(max0, s0);
+        max1 = f32x4.max(max1, s1);
+      }
+      max0 = f32x4.max(max0, f32x4.shuffle(max0, max0, 2, 3, 0, 1));
+      max1 = f32x4.max(max1, f32x4.shuffle(max1, max1, 2, 3, 0, 1));
+      maximum0 = max(f32x4.extract_lane(max0, 0), f32x4.extract_lane(max0, 1));
+      maximum1 = max(f32x4.extract_lane(max1, 0), f32x4.extract_lane(max1, 1));
+    }
+    for (; p < positions; p++) {
       const k = keys + <usize>p * kvStride + headOffset;
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
       for (let i = 0; i < headDim; i += 4) {
