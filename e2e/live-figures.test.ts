@@ -2,25 +2,24 @@
 // Shards page shows a percentage per device while the model loads (the peer's over the mesh), and
 // the Devices page shows the peer's own tokens/s while a generation runs. Both pages pass axe.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { ClusterView } from '../shared/control.js';
 import { readGGUFHeader } from '../main/engine/gguf/reader.js';
 import { writeRandomModel } from '../main/engine/gguf/random-model.js';
 import { plannerModelFromHeader } from '../main/mesh/model-figures.js';
-import { PLAN_HEADROOM_BYTES, PLAN_HEADROOM_FRACTION } from '../main/mesh/planner.js';
 import { launchChromium } from './support/chromium.js';
 import { REPOSITORY_ROOT, freePort, startTessera, type RunningNode } from './support/tessera-process.js';
 import { ensureUiBuilt } from './support/ui-build.js';
+import { controlApi, memoryLimitFor, waitFor } from './support/node-api.js';
+import { openPage, seriousViolations } from './support/ui-page.js';
 
 const CONTEXT = 1024;
 const SECRET = 'e2e-live-figures-secret-1234';
 const SCREENSHOTS = join(REPOSITORY_ROOT, 'test-results');
-const AXE_SOURCE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let scratch: string;
 let modelPath: string;
@@ -30,54 +29,10 @@ let headId: string;
 let peerId: string;
 let browser: Browser;
 
-/** The --memory-limit that lets the planner give a node `layers` layers (as e2e/mesh.test.ts). */
-function limitFor(figures: ReturnType<typeof plannerModelFromHeader>, layers: number, isHead: boolean): number {
-  const perLayer = figures.bytesPerLayer + figures.kvBytesPerTokenPerLayer * figures.contextLength;
-  const bytes = (isHead ? figures.headBytes : (figures.embeddingBytes ?? 0)) + (layers + 0.5) * perLayer;
-  return Math.ceil((bytes + PLAN_HEADROOM_BYTES) / (1 - PLAN_HEADROOM_FRACTION));
-}
 
-async function api<T>(node: RunningNode, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${node.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
-async function openPage(node: RunningNode, pageId: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  await page.goto(`${node.uiUrl}#/${pageId}`);
-  await page.locator(`main[data-page="${pageId}"]`).waitFor();
-  await page.locator('[data-testid="events-status"][data-status="live"]').waitFor();
-  return { page, errors };
-}
 
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const results = (await page.evaluate('axe.run(document)')) as { violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> };
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => JSON.stringify(node.target)).join(', ')}`);
-}
 
 before(async () => {
   ensureUiBuilt();
@@ -87,13 +42,13 @@ before(async () => {
   const figures = plannerModelFromHeader(await readGGUFHeader(modelPath), CONTEXT);
   const flags = ['--no-discovery', '--threads', '1', '--ctx-size', String(CONTEXT), '--join', SECRET];
   const headMeshPort = await freePort();
-  head = await startTessera({ args: ['--name', 'desk-a', '--mesh-port', String(headMeshPort), '--memory-limit', String(limitFor(figures, 2, true)), ...flags] });
+  head = await startTessera({ args: ['--name', 'desk-a', '--mesh-port', String(headMeshPort), '--memory-limit', String(memoryLimitFor(figures, 2, true)), ...flags] });
   peer = await startTessera({
-    args: ['--name', 'desk-b', '--mesh-port', '0', '--peer', `127.0.0.1:${headMeshPort}`, '--memory-limit', String(limitFor(figures, 2, false)), ...flags],
+    args: ['--name', 'desk-b', '--mesh-port', '0', '--peer', `127.0.0.1:${headMeshPort}`, '--memory-limit', String(memoryLimitFor(figures, 2, false)), ...flags],
   });
   // Both ends measured: the planner rings only over measured links.
   const view = await waitFor('a cluster of two', async () => {
-    const seen = await api<ClusterView>(head, 'GET', '/api/cluster');
+    const seen = await controlApi<ClusterView>(head, 'GET', '/api/cluster');
     return seen.nodes.length === 2 && seen.nodes.every((node) => node.device !== null) && seen.links.some((link) => link.bandwidthBytesPerSecond !== null) ? seen : undefined;
   });
   headId = view.selfId;
@@ -112,7 +67,7 @@ after(async () => {
 });
 
 test('the Shards page shows a percentage per device while the model loads', { timeout: 90_000 }, async () => {
-  const { page, errors } = await openPage(head, 'shards');
+  const { page, errors } = await openPage(browser, head, 'shards');
   await page.getByTestId('preview-load').waitFor();
   // Every percentage the page ever shows, per device, as the DOM changes (a load of a tiny model is short).
   await page.evaluate(`(() => {
@@ -148,7 +103,7 @@ test('the Shards page shows a percentage per device while the model loads', { ti
 });
 
 test('the Devices page shows the peer’s own tokens/s while a generation runs', { timeout: 90_000 }, async () => {
-  const { page, errors } = await openPage(head, 'devices');
+  const { page, errors } = await openPage(browser, head, 'devices');
   const peerRow = page.getByTestId('cluster-node-row').filter({ hasText: 'desk-b' });
   await peerRow.waitFor({ timeout: 20_000 });
   assert.equal((await peerRow.getByTestId('node-rate').textContent())?.trim(), '0.0', 'idle: 0 tokens/s');

@@ -12,8 +12,8 @@ import type { ClusterView } from '../shared/control.js';
 import { readGGUFHeader } from '../main/engine/gguf/reader.js';
 import { writeRandomModel } from '../main/engine/gguf/random-model.js';
 import { plannerModelFromHeader } from '../main/mesh/model-figures.js';
-import { PLAN_HEADROOM_BYTES, PLAN_HEADROOM_FRACTION } from '../main/mesh/planner.js';
 import { freePort, startTessera, type RunningNode } from './support/tessera-process.js';
+import { controlApi, memoryLimitFor, waitFor } from './support/node-api.js';
 
 const CONTEXT = 2048;
 const PROMPT = [{ role: 'user', content: 'Name three colours.' }];
@@ -24,36 +24,8 @@ let figures: ReturnType<typeof plannerModelFromHeader>;
 const nodes: Record<'a' | 'b' | 'c', RunningNode & { meshPort: number }> = {} as never;
 const extra: RunningNode[] = [];
 
-/**
- * The --memory-limit that lets the planner give a node `layers` layers, plus the head's tensors
- * on the head, or the token embeddings on another node (any of them may be the first shard).
- */
-function limitFor(layers: number, head: boolean): number {
-  const perLayer = figures.bytesPerLayer + figures.kvBytesPerTokenPerLayer * figures.contextLength;
-  const bytes = (head ? figures.headBytes : (figures.embeddingBytes ?? 0)) + (layers + 0.5) * perLayer;
-  return Math.ceil((bytes + PLAN_HEADROOM_BYTES) / (1 - PLAN_HEADROOM_FRACTION));
-}
 
-async function api<T>(node: RunningNode, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${node.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function startNode(args: string[]): Promise<RunningNode & { meshPort: number }> {
   const meshPort = await freePort();
@@ -64,7 +36,7 @@ async function startNode(args: string[]): Promise<RunningNode & { meshPort: numb
 /** Waits until `node` sees every other node with a device report and measured links to it. */
 async function waitForCluster(node: RunningNode, size: number): Promise<ClusterView> {
   return waitFor(`a cluster of ${size}`, async () => {
-    const view = await api<ClusterView>(node, 'GET', '/api/cluster');
+    const view = await controlApi<ClusterView>(node, 'GET', '/api/cluster');
     // Every pair measured: the planner rings only over measured links (peers report theirs every 5 s).
     const pairs = new Set(view.links.filter((link) => link.bandwidthBytesPerSecond !== null).map((link) => [link.from, link.to].sort().join('|')));
     return view.nodes.length === size && view.nodes.every((entry) => entry.device !== null) && pairs.size === (size * (size - 1)) / 2 ? view : undefined;
@@ -72,9 +44,9 @@ async function waitForCluster(node: RunningNode, size: number): Promise<ClusterV
 }
 
 async function setLimit(node: RunningNode, bytes: number, observer: RunningNode): Promise<void> {
-  const view = await api<ClusterView>(node, 'PATCH', '/api/cluster', { memoryLimitBytes: bytes });
+  const view = await controlApi<ClusterView>(node, 'PATCH', '/api/cluster', { memoryLimitBytes: bytes });
   await waitFor('the new memory limit to reach the head', async () => {
-    const seen = await api<ClusterView>(observer, 'GET', '/api/cluster');
+    const seen = await controlApi<ClusterView>(observer, 'GET', '/api/cluster');
     const entry = seen.nodes.find((candidate) => candidate.nodeId === view.selfId);
     return entry?.device && entry.device.offeredMemoryBytes <= bytes ? true : undefined;
   });
@@ -92,15 +64,15 @@ async function chat(node: RunningNode, maxTokens = 24): Promise<string> {
 }
 
 async function load(head: RunningNode): Promise<ClusterView> {
-  await api(head, 'POST', '/api/models/load', { path: modelPath });
-  return api<ClusterView>(head, 'GET', '/api/cluster');
+  await controlApi(head, 'POST', '/api/models/load', { path: modelPath });
+  return controlApi<ClusterView>(head, 'GET', '/api/cluster');
 }
 
 async function unload(head: RunningNode, others: RunningNode[]): Promise<void> {
-  await api(head, 'POST', '/api/models/unload', { id: 'tiny' });
+  await controlApi(head, 'POST', '/api/models/unload', { id: 'tiny' });
   // Peers drop the forwarded model within a refresh.
   for (const node of others) {
-    await waitFor('the model to be withdrawn', async () => ((await api<ClusterView>(node, 'GET', '/api/cluster')).remoteModels.length === 0 ? true : undefined));
+    await waitFor('the model to be withdrawn', async () => ((await controlApi<ClusterView>(node, 'GET', '/api/cluster')).remoteModels.length === 0 ? true : undefined));
   }
 }
 
@@ -130,7 +102,7 @@ describe('mesh: pipeline-parallel serving over real nodes', { timeout: 150_000 }
   it('serves a model on one node, reachable through another node', async () => {
     const view = await load(nodes.a);
     assert.equal(view.plans.length, 0, 'one node holds it all: no pipeline');
-    await waitFor('B to learn of the model', async () => ((await api<ClusterView>(nodes.b, 'GET', '/api/cluster')).remoteModels.length === 1 ? true : undefined));
+    await waitFor('B to learn of the model', async () => ((await controlApi<ClusterView>(nodes.b, 'GET', '/api/cluster')).remoteModels.length === 1 ? true : undefined));
     reference = await chat(nodes.a);
     assert.ok(reference.length > 0);
     assert.equal(await chat(nodes.b), reference);
@@ -141,42 +113,42 @@ describe('mesh: pipeline-parallel serving over real nodes', { timeout: 150_000 }
     const intruder = await startNode(['--join', 'not-the-secret-of-this-cluster', '--peer', `127.0.0.1:${nodes.a.meshPort}`]);
     extra.push(intruder);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const view = await api<ClusterView>(nodes.a, 'GET', '/api/cluster');
+    const view = await controlApi<ClusterView>(nodes.a, 'GET', '/api/cluster');
     assert.equal(view.nodes.length, 3, 'the intruder is not part of the cluster');
-    const own = await api<ClusterView>(intruder, 'GET', '/api/cluster');
+    const own = await controlApi<ClusterView>(intruder, 'GET', '/api/cluster');
     assert.equal(own.nodes.length, 1);
     await intruder.stop();
   });
 
   it('splits the model over 2 nodes with output equal to one node', async () => {
-    await setLimit(nodes.a, limitFor(2, true), nodes.a);
-    await setLimit(nodes.b, limitFor(2, false), nodes.a);
+    await setLimit(nodes.a, memoryLimitFor(figures, 2, true), nodes.a);
+    await setLimit(nodes.b, memoryLimitFor(figures, 2, false), nodes.a);
     const view = await load(nodes.a);
     assert.equal(view.plans.length, 1);
     const plan = view.plans[0]!.plan;
     assert.deepEqual(plan.shards.map((shard) => shard.layerEnd - shard.layerStart), [2, 2]);
     assert.equal(plan.headNodeId, view.selfId);
-    await waitFor('C to learn of the model', async () => ((await api<ClusterView>(nodes.c, 'GET', '/api/cluster')).remoteModels.length === 1 ? true : undefined));
+    await waitFor('C to learn of the model', async () => ((await controlApi<ClusterView>(nodes.c, 'GET', '/api/cluster')).remoteModels.length === 1 ? true : undefined));
     assert.equal(await chat(nodes.c), reference, 'through C, which runs no shard');
     assert.equal(await chat(nodes.b), reference, 'through B, a shard but not the head');
     await unload(nodes.a, [nodes.b, nodes.c]);
   });
 
   it('splits it over 3 nodes; kill -9 of the middle node mid-stream ends cleanly and the next request re-plans', async () => {
-    await setLimit(nodes.a, limitFor(1, true), nodes.a);
-    await setLimit(nodes.b, limitFor(2, false), nodes.a);
-    await setLimit(nodes.c, limitFor(1, false), nodes.a);
+    await setLimit(nodes.a, memoryLimitFor(figures, 1, true), nodes.a);
+    await setLimit(nodes.b, memoryLimitFor(figures, 2, false), nodes.a);
+    await setLimit(nodes.c, memoryLimitFor(figures, 1, false), nodes.a);
     const view = await load(nodes.a);
     const plan = view.plans[0]!.plan;
     assert.equal(plan.shards.length, 3);
-    await waitFor('C to learn of the model', async () => ((await api<ClusterView>(nodes.c, 'GET', '/api/cluster')).remoteModels.length === 1 ? true : undefined));
+    await waitFor('C to learn of the model', async () => ((await controlApi<ClusterView>(nodes.c, 'GET', '/api/cluster')).remoteModels.length === 1 ? true : undefined));
     assert.equal(await chat(nodes.c), reference);
 
     // C may now hold more, so the nodes left after B goes can hold the model (the loaded plan stays).
-    await setLimit(nodes.c, limitFor(3, false), nodes.a);
-    const middle = plan.shards[0]!.nodeId === (await api<ClusterView>(nodes.b, 'GET', '/api/cluster')).selfId ? nodes.b : nodes.c;
+    await setLimit(nodes.c, memoryLimitFor(figures, 3, false), nodes.a);
+    const middle = plan.shards[0]!.nodeId === (await controlApi<ClusterView>(nodes.b, 'GET', '/api/cluster')).selfId ? nodes.b : nodes.c;
     const survivor = middle === nodes.b ? nodes.c : nodes.b;
-    if (middle === nodes.c) await setLimit(nodes.b, limitFor(3, false), nodes.a);
+    if (middle === nodes.c) await setLimit(nodes.b, memoryLimitFor(figures, 3, false), nodes.a);
 
     const response = await fetch(`${survivor.baseUrl}/v1/chat/completions`, {
       method: 'POST',
@@ -205,7 +177,7 @@ describe('mesh: pipeline-parallel serving over real nodes', { timeout: 150_000 }
     assert.match(text, /left the cluster|PEER_UNREACHABLE|unreachable|connection lost/i);
 
     assert.equal(await chat(survivor), reference, 'the next request runs on the nodes left');
-    const after = await api<ClusterView>(nodes.a, 'GET', '/api/cluster');
+    const after = await controlApi<ClusterView>(nodes.a, 'GET', '/api/cluster');
     assert.equal(after.plans[0]!.plan.shards.length, 2);
   });
 });

@@ -2,20 +2,19 @@
 // no console errors, no serious accessibility violations (axe-core), a streamed chat, a tool call
 // answered and continued, a peer added by address, a model imported; screenshots in test-results/.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { writeRandomModel } from '../main/engine/gguf/random-model.js';
 import { launchChromium } from './support/chromium.js';
 import { REPOSITORY_ROOT, startTessera, type RunningNode } from './support/tessera-process.js';
 import { ensureUiBuilt } from './support/ui-build.js';
+import { openPage, seriousViolations } from './support/ui-page.js';
 
 const SCREENSHOTS = join(REPOSITORY_ROOT, 'test-results');
 const PAGES = ['devices', 'shards', 'chat', 'models', 'server'] as const;
-const AXE_SOURCE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const MESH_FLAGS = ['--mesh-port', '0', '--no-discovery', '--join', 'e2e-cluster-secret-1234', '--threads', '1'];
 
 let head: RunningNode;
@@ -42,28 +41,7 @@ after(async () => {
   await rm(modelDir, { recursive: true, force: true });
 });
 
-/** A page that records console errors and uncaught exceptions. */
-async function openPage(node: RunningNode, pageId: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  await page.goto(`${node.uiUrl}#/${pageId}`);
-  await page.locator(`main[data-page="${pageId}"]`).waitFor();
-  await page.locator('[data-testid="events-status"][data-status="live"]').waitFor();
-  return { page, errors };
-}
 
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  // A string, not a function: this file is typechecked without the DOM's types.
-  const results = (await page.evaluate('axe.run(document)')) as { violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown }> }> };
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => JSON.stringify(node.target)).join(', ')}`);
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests read the routes' JSON field by field
 async function api(node: RunningNode, path: string): Promise<any> {
@@ -72,7 +50,7 @@ async function api(node: RunningNode, path: string): Promise<any> {
 }
 
 test('a chat streams an answer with its figures, and survives a reload', async () => {
-  const { page, errors } = await openPage(head, 'chat');
+  const { page, errors } = await openPage(browser, head, 'chat');
   await page.getByTestId('max-tokens').fill('8');
   await page.getByTestId('chat-input').fill('Say hello');
   await page.getByTestId('chat-send').click();
@@ -86,7 +64,7 @@ test('a chat streams an answer with its figures, and survives a reload', async (
 });
 
 test('a required tool call streams, is answered by the demo tool, and the chat goes on', async () => {
-  const { page, errors } = await openPage(head, 'chat');
+  const { page, errors } = await openPage(browser, head, 'chat');
   await page.getByTestId('new-chat').click();
   await page.getByTestId('max-tokens').fill('48');
   await page.getByTestId('tool-enabled-get_weather').check();
@@ -112,7 +90,7 @@ test('a required tool call streams, is answered by the demo tool, and the chat g
 
 test('a peer added by address joins the cluster graph', async () => {
   const peerCluster = await api(peer, '/api/cluster');
-  const { page, errors } = await openPage(head, 'devices');
+  const { page, errors } = await openPage(browser, head, 'devices');
   await page.getByTestId('join-secret').waitFor();
   await page.getByTestId('peer-address').fill(`127.0.0.1:${peerCluster.meshPort}`);
   await page.getByTestId('add-peer').click();
@@ -127,7 +105,7 @@ test('a peer added by address joins the cluster graph', async () => {
 test('a model file is imported by path and deleted again', async () => {
   const importable = join(modelDir, 'imported-tiny.gguf');
   await copyFile(modelPath, importable);
-  const { page, errors } = await openPage(peer, 'models');
+  const { page, errors } = await openPage(browser, peer, 'models');
   await page.getByTestId('import-path').waitFor();
   await page.getByTestId('import-path').fill(importable);
   await page.getByRole('button', { name: 'Import' }).click();
@@ -143,7 +121,7 @@ test('a model file is imported by path and deleted again', async () => {
 
 test('every page loads cleanly, passes axe, and is captured', async () => {
   for (const pageId of PAGES) {
-    const { page, errors } = await openPage(head, pageId);
+    const { page, errors } = await openPage(browser, head, pageId);
     if (pageId === 'server') await page.getByTestId('request-log-row').first().waitFor();
     if (pageId === 'shards') await page.getByTestId('layer-segment').first().waitFor();
     if (pageId === 'devices') await page.getByTestId('device-card').waitFor();

@@ -80,6 +80,18 @@ after(async () => {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** Layers [1, 3) at `path` load and turn a hidden state into a finite one. */
+async function assertMiddleShardRuns(path: string): Promise<void> {
+  const engine = await Engine.load({ path, layers: [1, 3], threads: 1, contextLength: 64 });
+  try {
+    const output = await engine.forwardShard({ sequence: 's', position: 0, input: new Float32Array(engine.info.dim).fill(0.5) });
+    assert.equal(output.kind, 'hidden');
+    assert.ok([...output.data].every(Number.isFinite));
+  } finally {
+    await engine.close();
+  }
+}
+
 describe('model files over the mesh', () => {
   it('a node pulls a file its peer holds; the hub sees no file request', async () => {
     const before = hub.requests.length;
@@ -107,14 +119,7 @@ describe('model files over the mesh', () => {
     const size = (await stat(destination)).size;
     assert.ok(size < model.byteLength * 0.75, `a middle shard (${size} bytes) is well under the whole file (${model.byteLength})`);
     assert.deepEqual(shardLayersOf(await readGGUFHeader(destination)), [1, 3]);
-    const engine = await Engine.load({ path: destination, layers: [1, 3], threads: 1, contextLength: 64 });
-    try {
-      const output = await engine.forwardShard({ sequence: 's', position: 0, input: new Float32Array(engine.info.dim).fill(0.5) });
-      assert.equal(output.kind, 'hidden');
-      assert.ok([...output.data].every(Number.isFinite));
-    } finally {
-      await engine.close();
-    }
+    await assertMiddleShardRuns(destination);
   });
 
   it('a layer range of a split model comes from the parts that hold it, as one loadable shard', async () => {
@@ -125,14 +130,7 @@ describe('model files over the mesh', () => {
     const header = await readGGUFHeader(destination);
     assert.deepEqual(shardLayersOf(header), [1, 3]);
     assert.equal(header.metadata.get('split.count'), undefined, 'the shard is a single file');
-    const engine = await Engine.load({ path: destination, layers: [1, 3], threads: 1, contextLength: 64 });
-    try {
-      const output = await engine.forwardShard({ sequence: 's', position: 0, input: new Float32Array(engine.info.dim).fill(0.5) });
-      assert.equal(output.kind, 'hidden');
-      assert.ok([...output.data].every(Number.isFinite));
-    } finally {
-      await engine.close();
-    }
+    await assertMiddleShardRuns(destination);
   });
 
   it('a piece that does not match the peer hash is refused', async () => {
