@@ -8,6 +8,7 @@ import { TesseraError } from '../../../shared/errors.js';
 import type { JsonSchema } from '../../engine/sampling/grammar/json-schema.js';
 import type { ChatMessage, ChatRequest, ToolChoice, ToolDefinition } from '../chat/request.js';
 import { DEFAULT_SAMPLING } from '../openai/chat-request.js';
+import { validBody } from '../request-validation.js';
 
 const MAX_MESSAGES = 4096;
 const MAX_TOOLS = 128;
@@ -72,7 +73,7 @@ export interface ParsedMessagesBody {
 }
 
 export function parseMessagesBody(json: unknown): ParsedMessagesBody {
-  const body = check(messagesBody.safeParse(json));
+  const body = validBody(messagesBody.safeParse(json));
   return {
     request: {
       ...conversationOf(body),
@@ -94,7 +95,7 @@ export function parseMessagesBody(json: unknown): ParsedMessagesBody {
 
 /** A count_tokens body as a ChatRequest (no generation settings). */
 export function parseCountTokensBody(json: unknown): ChatRequest {
-  const body = check(countTokensBody.safeParse(json));
+  const body = validBody(countTokensBody.safeParse(json));
   return {
     ...conversationOf(body),
     sampling: { temperature: 0, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1 },
@@ -213,9 +214,3 @@ function unsupportedBlock(type: string, param: string): TesseraError {
   return new TesseraError('REQUEST_INVALID', `Content blocks of type "${type}" are not supported here: this model reads text only.`, { param });
 }
 
-function check<T>(result: z.ZodSafeParseResult<T>): T {
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const param = issue?.path.map(String).join('.') ?? '';
-  throw new TesseraError('REQUEST_INVALID', `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid request'}`, param ? { param } : {});
-}

@@ -10,6 +10,7 @@ import type { JsonSchema } from '../../engine/sampling/grammar/json-schema.js';
 import type { TextCompletionRequest } from '../chat/chat-service.js';
 import type { ChatMessage, ChatRequest, ResponseFormat, SamplingSettings, ToolDefinition } from '../chat/request.js';
 import { DEFAULT_SAMPLING } from '../openai/chat-request.js';
+import { validBody } from '../request-validation.js';
 
 const MAX_MESSAGES = 4096;
 const MAX_TOOLS = 128;
@@ -87,7 +88,7 @@ export interface ParsedOllamaChat {
 }
 
 export function parseOllamaChat(json: unknown): ParsedOllamaChat {
-  const b = check(chatBody.safeParse(json));
+  const b = validBody(chatBody.safeParse(json));
   const stream = b.stream !== false;
   if (b.messages.length === 0) return { model: b.model, stream };
   const tools: ToolDefinition[] = (b.tools ?? []).map((entry) => ({
@@ -117,7 +118,7 @@ export type ParsedOllamaGenerate =
   | { readonly kind: 'raw'; readonly model: string; readonly stream: boolean; readonly request: TextCompletionRequest };
 
 export function parseOllamaGenerate(json: unknown): ParsedOllamaGenerate {
-  const b = check(generateBody.safeParse(json));
+  const b = validBody(generateBody.safeParse(json));
   const stream = b.stream !== false;
   for (const field of ['suffix', 'template', 'images'] as const) {
     const value = b[field];
@@ -198,9 +199,3 @@ function toChatMessages(messages: readonly z.infer<typeof message>[]): ChatMessa
   });
 }
 
-function check<T>(result: z.ZodSafeParseResult<T>): T {
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const param = issue?.path.map(String).join('.') ?? '';
-  throw new TesseraError('REQUEST_INVALID', `${param ? `${param}: ` : ''}${issue?.message ?? 'invalid request'}`, param ? { param } : {});
-}

@@ -13,6 +13,7 @@ import { openAIErrorBody } from './errors.js';
 import { SseWriter } from '../streaming/sse.js';
 import { asTesseraError } from '../errors.js';
 import { sendJson } from '../respond.js';
+import { validBody } from '../request-validation.js';
 
 /** OpenAI's default for this endpoint. */
 const DEFAULT_COMPLETION_MAX_TOKENS = 16;
@@ -43,13 +44,7 @@ export async function handleCompletions(
   signal: AbortSignal,
 ): Promise<void> {
   void request;
-  const parsed = body.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.join('.') ?? '';
-    throw new TesseraError('REQUEST_INVALID', `Invalid request: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`, param ? { param } : {});
-  }
-  const b = parsed.data;
+  const b = validBody(body.safeParse(json), 'Invalid request: ');
   const model = service.model(b.model);
   const promptText = typeof b.prompt === 'string' ? b.prompt : b.prompt[0]!;
   const prompt = b.suffix ? await fillInTheMiddlePrompt(model, promptText, b.suffix) : promptText;

@@ -3,9 +3,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { TesseraError } from '../../../shared/errors.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { embedBatch } from './embeddings-service.js';
+import { validBody } from '../request-validation.js';
 
 const tokens = z.array(z.number().int()).min(1);
 const body = z.object({
@@ -17,13 +17,7 @@ const body = z.object({
 });
 
 export async function handleEmbeddings(service: ChatService, json: unknown, _request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const parsed = body.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.map(String).join('.') ?? '';
-    throw new TesseraError('REQUEST_INVALID', `Invalid request: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`, param ? { param } : {});
-  }
-  const b = parsed.data;
+  const b = validBody(body.safeParse(json), 'Invalid request: ');
   const inputs: (string | number[])[] =
     typeof b.input === 'string' ? [b.input] : b.input.length > 0 && typeof b.input[0] === 'number' ? [b.input as number[]] : (b.input as (string | number[])[]);
   const batch = await embedBatch(service, b.model, inputs, b.dimensions);

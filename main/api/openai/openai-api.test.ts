@@ -3,39 +3,20 @@
 
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
-import { writeRandomModel } from '../../engine/gguf/random-model.js';
-import { HttpServer } from '../server.js';
-import { ChatService } from '../chat/chat-service.js';
-import { loadServedModel, type ServedModel } from '../chat/served-model.js';
-import { OpenAIRouter } from './router.js';
+import { startTestApiServer, type TestApiServer } from './test-server.fixture.js';
 
-let dir: string;
-let server: HttpServer;
-let model: ServedModel;
+let server: TestApiServer;
 let client: OpenAI;
 const API_KEY = 'test-key-123';
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-openai-'));
-  const path = join(dir, 'qwen3-tiny.gguf');
-  await writeRandomModel(path, { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, seed: 7 });
-  model = await loadServedModel({ path, threads: 1, contextLength: 1024 });
-  let calls = 0;
-  const service = new ChatService({ get: (id) => (id === model.id ? model : undefined), list: () => [model] }, () => `call_test${calls++}`);
-  server = new HttpServer({ host: '127.0.0.1', port: 0 });
-  server.mount('/v1', new OpenAIRouter(service, { apiKey: API_KEY }));
-  await server.listen();
-  client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: API_KEY, maxRetries: 0 });
+  server = await startTestApiServer({ apiKey: API_KEY });
+  client = new OpenAI({ baseURL: server.baseURL, apiKey: API_KEY, maxRetries: 0 });
 });
 
 after(async () => {
   await server?.close();
-  await model?.engine.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const weatherTool: OpenAI.Chat.ChatCompletionTool = {

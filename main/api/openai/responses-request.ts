@@ -8,6 +8,7 @@ import { TesseraError } from '../../../shared/errors.js';
 import type { JsonSchema } from '../../engine/sampling/grammar/json-schema.js';
 import type { ChatMessage, ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../chat/request.js';
 import { DEFAULT_SAMPLING } from './chat-request.js';
+import { validBody } from '../request-validation.js';
 
 const MAX_INPUT_ITEMS = 4096;
 const MAX_TOOLS = 128;
@@ -69,13 +70,7 @@ export interface ParsedResponsesBody {
 }
 
 export function parseResponsesBody(json: unknown): ParsedResponsesBody {
-  const parsed = body.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.map(String).join('.') ?? '';
-    throw new TesseraError('REQUEST_INVALID', `Invalid request: ${param ? `${param}: ` : ''}${issue?.message ?? 'invalid'}`, param ? { param } : {});
-  }
-  const b = parsed.data;
+  const b = validBody(body.safeParse(json), 'Invalid request: ');
   if (b.previous_response_id) {
     throw new TesseraError('REQUEST_INVALID', 'previous_response_id is not supported: this server stores no responses. Send the whole conversation as input items.', { param: 'previous_response_id' });
   }

@@ -18,15 +18,25 @@ export interface TestApiServer {
   close(): Promise<void>;
 }
 
-export async function startTestApiServer(options: OpenAIRouterOptions & { seed?: number; maxQueuedRequests?: number } = {}): Promise<TestApiServer> {
+export interface TestApiServerOptions extends OpenAIRouterOptions {
+  seed?: number;
+  maxQueuedRequests?: number;
+  /** Tool call ids are this plus a counter (default `call_test`). */
+  callIdPrefix?: string;
+  /** Mounts further dialects on the same server (the OpenAI API is always at /v1). */
+  mount?: (server: HttpServer, service: ChatService) => void;
+}
+
+export async function startTestApiServer(options: TestApiServerOptions = {}): Promise<TestApiServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-api-'));
   const path = join(dir, 'qwen3-tiny.gguf');
   await writeRandomModel(path, { preset: 'qwen3-0.6b', format: 'Q8_0', tiny: true, seed: options.seed ?? 7 });
   const model = await loadServedModel({ path, threads: 1, contextLength: 1024 });
   let calls = 0;
-  const service = new ChatService({ get: (id) => (id === model.id ? model : undefined), list: () => [model] }, () => `call_test${calls++}`, options.maxQueuedRequests);
+  const service = new ChatService({ get: (id) => (id === model.id ? model : undefined), list: () => [model] }, () => `${options.callIdPrefix ?? 'call_test'}${calls++}`, options.maxQueuedRequests);
   const server = new HttpServer({ host: '127.0.0.1', port: 0 });
   server.mount('/v1', new OpenAIRouter(service, options));
+  options.mount?.(server, service);
   await server.listen();
   return {
     url: server.url,
