@@ -1,6 +1,8 @@
 // Micro-benchmark of the wasm kernels: weight-streaming bandwidth of the decode matvec and
 // arithmetic rate of the prefill path, per kernel build (plain / relaxed SIMD) on 1 and 2 threads.
-// Run: npx tsx bench/kernels.ts   (BENCH_SECONDS per figure, BENCH_TYPES=Q8_0,Q4_K,...)
+// and attention (Qwen3-0.6B's 16 query / 8 kv heads of 128, f16 cache): a 512-token prefill and
+// one decode step at position 512.
+// Run: npx tsx bench/kernels.ts   (BENCH_SECONDS per figure, BENCH_TYPES=Q8_0,Q4_K,...,attention)
 //
 // The machine may be shared, so wall time lies. Each figure is the best of many short trials
 // (a trial the OS interrupted is slower, never faster), and single-thread figures also give
@@ -12,12 +14,14 @@ import { ggufWeightBytes } from '../main/engine/kernels/weight-layout.js';
 import { WasmBackend } from '../main/engine/kernels/wasm-backend.js';
 
 const MATVEC_SHAPES: readonly (readonly [number, number])[] = [[1024, 3072], [3072, 1024], [151936, 1024]];
-const PREFILL_TOKENS = 64;
+const PREFILL_TOKENS = Number(process.env.BENCH_PREFILL_TOKENS ?? 64);
 /** Seconds each figure is measured for. */
 const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 /** Weight bytes cycled through per matvec figure: well past every cache, so weights come from memory. */
 const STREAM_BYTES = 256 << 20;
-const TYPES = (process.env.BENCH_TYPES ?? 'Q8_0,Q4_K,Q6_K,Q4_0,F16').split(',').map((name) => GGMLType[name as keyof typeof GGMLType]);
+const PARTS = (process.env.BENCH_TYPES ?? 'Q8_0,Q4_K,Q6_K,Q4_0,F16,attention').split(',');
+const TYPES = PARTS.filter((name) => name !== 'attention').map((name) => GGMLType[name as keyof typeof GGMLType]);
+const ATTENTION = { nHeads: 16, nKvHeads: 8, headDim: 128, contextTokens: 512 } as const;
 
 function fastRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -67,6 +71,23 @@ for (const kernels of variants) {
       const cpuNote = threads === 1 ? `  (CPU time ${(flops / cpu / 1e9).toFixed(1)} GFLOP/s)` : '';
       console.log(`${label} prefill ${GGMLType[type].padEnd(4)} ${rows}x${cols} x ${PREFILL_TOKENS} ${(wall * 1e3).toFixed(2).padStart(6)} ms ${(flops / wall / 1e9).toFixed(1).padStart(5)} GFLOP/s${cpuNote}`);
     }
+    if (PARTS.includes('attention')) benchAttention(backend, label);
     backend.dispose();
   }
+}
+
+function benchAttention(backend: WasmBackend, label: string): void {
+  const { nHeads, nKvHeads, headDim, contextTokens } = ATTENTION;
+  const random = fastRandom(11);
+  const kvLength = (contextTokens + 1) * nKvHeads * headDim;
+  const half = process.env.BENCH_KV !== "f32";
+  const keys = half ? backend.allocHalf(kvLength) : backend.alloc(kvLength), values = half ? backend.allocHalf(kvLength) : backend.alloc(kvLength);
+  backend.write(keys, Float32Array.from({ length: kvLength }, () => random() * 2 - 1));
+  backend.write(values, Float32Array.from({ length: kvLength }, () => random() * 2 - 1));
+  const q = backend.alloc(contextTokens * nHeads * headDim), out = backend.alloc(contextTokens * nHeads * headDim);
+  backend.write(q, Float32Array.from({ length: contextTokens * nHeads * headDim }, () => random() * 2 - 1));
+  const shape = { nHeads, nKvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
+  const prefill = timeIt(() => backend.attention(out, q, keys, values, { ...shape, startPosition: 0, nTokens: contextTokens }));
+  const decode = timeIt(() => backend.attention(out, q, keys, values, { ...shape, startPosition: contextTokens, nTokens: 1 }));
+  console.log(`${label} attention prefill ${contextTokens} ${(prefill.wall * 1e3).toFixed(2).padStart(6)} ms   decode @${contextTokens} ${(decode.wall * 1e6).toFixed(0).padStart(5)} us`);
 }

@@ -103,6 +103,16 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     });
   }
 
+  test('swiglu stays finite and exact in shape for gates far outside the exp range', () => {
+    const gate = Float32Array.from([-1e30, -1000, -100, -88.5, -87, -20, -1e-30, 0, 1e-30, 20, 87, 88.5, 100, 1000, 1e30]);
+    const up = Float32Array.from(gate, (_, i) => (i % 3) - 1.5);
+    const g = backend.alloc(gate.length), u = backend.alloc(gate.length), out = backend.alloc(gate.length);
+    backend.write(g, gate);
+    backend.write(u, up);
+    backend.swiglu(out, g, u, gate.length);
+    assertClose(backend.read(out), swigluReference(gate, up), 1e-6, 'swiglu at the extremes');
+  });
+
   for (const nRows of [1, 70]) {
     test(`rmsnorm over ${nRows} row(s), in place`, () => {
       const width = 1000, random = seeded(nRows);

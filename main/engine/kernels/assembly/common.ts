@@ -71,3 +71,35 @@ const F16_REBIAS: f32 = reinterpret<f32>(0x77800000);
 @inline export function shareStart(count: i32, lane: i32, nLanes: i32): i32 {
   return <i32>((<i64>count * lane) / nLanes);
 }
+
+/** a * b + c: one fused multiply-add with relaxed SIMD (x86 FMA3, ARM fmla), else a multiply and an add. */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+const LOG2_E: f32 = 1.4426950408889634;
+/** ln 2 in two parts (Cody-Waite): n * LN2_HIGH is exact for |n| < 2^15, so r keeps its low bits. */
+const LN2_HIGH: f32 = 0.693359375;
+const LN2_LOW: f32 = -2.12194440e-4;
+
+/**
+ * e^x for four lanes, within about 2 ulp of Mathf.exp over the range that matters: e^x = 2^n e^r
+ * with n = round(x / ln 2), |r| <= ln 2 / 2, e^r by its Taylor polynomial to r^7 (error < 1e-8).
+ * x is clamped to [-87.3, 88]: below, the result is ~1.2e-38 instead of a subnormal or 0; above,
+ * ~1.65e38 instead of Infinity (softmax only sees x <= 0; silu only needs "huge").
+ */
+@inline export function expF32x4(x: v128): v128 {
+  const clamped = f32x4.max(f32x4.min(x, f32x4.splat(88)), f32x4.splat(-87.3));
+  const n = f32x4.nearest(f32x4.mul(clamped, f32x4.splat(LOG2_E)));
+  const r = f32x4.sub(f32x4.sub(clamped, f32x4.mul(n, f32x4.splat(LN2_HIGH))), f32x4.mul(n, f32x4.splat(LN2_LOW)));
+  let p = madd(f32x4.splat(<f32>1 / 5040), r, f32x4.splat(<f32>1 / 720));
+  p = madd(p, r, f32x4.splat(<f32>1 / 120));
+  p = madd(p, r, f32x4.splat(<f32>1 / 24));
+  p = madd(p, r, f32x4.splat(<f32>1 / 6));
+  p = madd(p, r, f32x4.splat(0.5));
+  p = madd(p, r, f32x4.splat(1));
+  p = madd(p, r, f32x4.splat(1));
+  const twoToN = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, twoToN);
+}

@@ -1,7 +1,7 @@
 // The non-matmul ops of a transformer layer. Activations are f32 [nRows, width] row-major.
 // Each takes (lane, nLanes) and does its share; small calls run with nLanes = 1.
 
-import { horizontalSumF32x4, shareStart, sumF32x4 } from './common';
+import { expF32x4, horizontalSumF32x4, madd, shareStart, sumF32x4 } from './common';
 
 /** out[t, :] = x[t, :] / sqrt(mean(x[t, :]^2) + eps) * gain.  x, out: [nRows, width]; in place allowed. */
 export function rmsnorm(out: usize, x: usize, gain: usize, width: i32, nRows: i32, eps: f32, lane: i32, nLanes: i32): void {
@@ -56,11 +56,22 @@ export function add(out: usize, a: usize, b: usize, length: i32, lane: i32, nLan
 
 /** out[i] = silu(gate[i]) * up[i] = gate / (1 + exp(-gate)) * up. */
 export function swiglu(out: usize, gate: usize, up: usize, length: i32, lane: i32, nLanes: i32): void {
-  const end = shareStart(length, lane + 1, nLanes);
-  for (let i = shareStart(length, lane, nLanes); i < end; i++) {
+  // Shares are whole multiples of 4 so lanes never split a vector.
+  const groups = length >> 2;
+  const start = shareStart(groups, lane, nLanes) << 2;
+  const end = lane + 1 == nLanes ? length : shareStart(groups, lane + 1, nLanes) << 2;
+  const one = f32x4.splat(1);
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const o = <usize>i << 2;
+    const g = v128.load(gate + o);
+    v128.store(out + o, f32x4.mul(f32x4.div(g, f32x4.add(one, expF32x4(f32x4.neg(g)))), v128.load(up + o)));
+  }
+  for (; i < end; i++) {
     const o = <usize>i << 2;
     const g = load<f32>(gate + o);
-    store<f32>(out + o, g / (<f32>1 + Mathf.exp(-g)) * load<f32>(up + o));
+    const e = f32x4.extract_lane(expF32x4(f32x4.splat(-g)), 0);
+    store<f32>(out + o, g / (<f32>1 + e) * load<f32>(up + o));
   }
 }
 
@@ -125,11 +136,21 @@ export function attention(
 
 /** Softmax weights in place over scores[0..positions) (times the cache unscale); returns their sum. */
 @inline function softmaxWeights<T>(scores: usize, positions: i32, maximum: f32): f32 {
-  let total: f32 = 0;
-  for (let p = 0; p < positions; p++) {
-    const weight = Mathf.exp(load<f32>(scores + (<usize>p << 2)) - maximum);
+  const top = f32x4.splat(maximum), unscale = f32x4.splat(cacheUnscale<T>());
+  let sums = f32x4.splat(0);
+  let p = 0;
+  for (; p + 4 <= positions; p += 4) {
+    const at = scores + (<usize>p << 2);
+    const weights = expF32x4(f32x4.sub(v128.load(at), top));
+    sums = f32x4.add(sums, weights);
+    v128.store(at, f32x4.mul(weights, unscale));
+  }
+  let total = sumF32x4(sums);
+  for (; p < positions; p++) {
+    const at = scores + (<usize>p << 2);
+    const weight = f32x4.extract_lane(expF32x4(f32x4.splat(load<f32>(at) - maximum)), 0);
     total += weight;
-    store<f32>(scores + (<usize>p << 2), weight * cacheUnscale<T>());
+    store<f32>(at, weight * cacheUnscale<T>());
   }
   return total;
 }
@@ -141,6 +162,8 @@ export function attention(
 ): void {
   const elementBytes = <usize>sizeof<T>();
   const kvStride = <usize>(nKvHeads * headDim) * elementBytes;
+  // Keys come from cacheX4 times 2^-112 (f16): the queries are scaled up by as much instead, so
+  // every product is the true one (a query beyond 65504, f16's own limit, would overflow).
   const unscale = f32x4.splat(cacheUnscale<T>());
   const pairs = nHeads >> 1;
   const items = nTokens * pairs;
@@ -166,20 +189,20 @@ export function attention(
         let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
         let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
         for (let i = 0; i < headDim; i += 4) {
-          const qa = v128.load(q0 + (<usize>i << 2)), qb = v128.load(q1 + (<usize>i << 2));
+          let qa = v128.load(q0 + (<usize>i << 2)), qb = v128.load(q1 + (<usize>i << 2));
+          if (sizeof<T>() == 2) {
+            qa = f32x4.mul(qa, unscale);
+            qb = f32x4.mul(qb, unscale);
+          }
           const offset = <usize>i * elementBytes;
           let key = cacheX4<T>(k0 + offset);
-          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
-          a0 = f32x4.add(a0, f32x4.mul(qa, key)); b0 = f32x4.add(b0, f32x4.mul(qb, key));
+          a0 = madd(qa, key, a0); b0 = madd(qb, key, b0);
           key = cacheX4<T>(k1 + offset);
-          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
-          a1 = f32x4.add(a1, f32x4.mul(qa, key)); b1 = f32x4.add(b1, f32x4.mul(qb, key));
+          a1 = madd(qa, key, a1); b1 = madd(qb, key, b1);
           key = cacheX4<T>(k2 + offset);
-          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
-          a2 = f32x4.add(a2, f32x4.mul(qa, key)); b2 = f32x4.add(b2, f32x4.mul(qb, key));
+          a2 = madd(qa, key, a2); b2 = madd(qb, key, b2);
           key = cacheX4<T>(k3 + offset);
-          if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
-          a3 = f32x4.add(a3, f32x4.mul(qa, key)); b3 = f32x4.add(b3, f32x4.mul(qb, key));
+          a3 = madd(qa, key, a3); b3 = madd(qb, key, b3);
         }
         const s0 = f32x4.mul(horizontalSumF32x4(a0, a1, a2, a3), scale4);
         const s1 = f32x4.mul(horizontalSumF32x4(b0, b1, b2, b3), scale4);
@@ -197,10 +220,9 @@ export function attention(
       const k = keys + <usize>p * kvStride + headOffset;
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
       for (let i = 0; i < headDim; i += 4) {
-        let key = cacheX4<T>(k + <usize>i * elementBytes);
-        if (sizeof<T>() == 2) key = f32x4.mul(key, unscale);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + (<usize>i << 2)), key));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + (<usize>i << 2)), key));
+        const key = cacheX4<T>(k + <usize>i * elementBytes);
+        a0 = madd(f32x4.mul(v128.load(q0 + (<usize>i << 2)), unscale), key, a0);
+        a1 = madd(f32x4.mul(v128.load(q1 + (<usize>i << 2)), unscale), key, a1);
       }
       const score0 = sumF32x4(a0) * scale, score1 = sumF32x4(a1) * scale;
       store<f32>(scores0 + (<usize>p << 2), score0);
@@ -211,28 +233,41 @@ export function attention(
     const inverse0 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores0, positions, maximum0));
     const inverse1 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores1, positions, maximum1));
 
-    // 8 dimensions of both heads at a time: 4 sums in registers
+    // 16 dimensions of both heads at a time: 8 sums in registers, each weight splat serves four.
     const v0 = values + headOffset;
-    for (let i = 0; i < headDim; i += 8) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), r0 = f32x4.splat(0), r1 = f32x4.splat(0);
+    let i = 0;
+    for (; i + 16 <= headDim; i += 16) {
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let r0 = f32x4.splat(0), r1 = f32x4.splat(0), r2 = f32x4.splat(0), r3 = f32x4.splat(0);
       const column = v0 + <usize>i * elementBytes;
-      let last = 4;
-      if (i + 8 > headDim) last = 0; // headDim % 8 == 4: the final 4 dimensions alone
       for (let p = 0; p < positions; p++) {
         const v = column + <usize>p * kvStride;
         const w0 = f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), w1 = f32x4.splat(load<f32>(scores1 + (<usize>p << 2)));
-        const x0 = cacheX4<T>(v), x1 = cacheX4<T>(v + <usize>last * elementBytes);
-        s0 = f32x4.add(s0, f32x4.mul(x0, w0));
-        s1 = f32x4.add(s1, f32x4.mul(x1, w0));
-        r0 = f32x4.add(r0, f32x4.mul(x0, w1));
-        r1 = f32x4.add(r1, f32x4.mul(x1, w1));
+        const x0 = cacheX4<T>(v), x1 = cacheX4<T>(v + 4 * elementBytes);
+        const x2 = cacheX4<T>(v + 8 * elementBytes), x3 = cacheX4<T>(v + 12 * elementBytes);
+        s0 = madd(x0, w0, s0); s1 = madd(x1, w0, s1); s2 = madd(x2, w0, s2); s3 = madd(x3, w0, s3);
+        r0 = madd(x0, w1, r0); r1 = madd(x1, w1, r1); r2 = madd(x2, w1, r2); r3 = madd(x3, w1, r3);
+      }
+      const at0 = o0 + (<usize>i << 2), at1 = o1 + (<usize>i << 2);
+      v128.store(at0, f32x4.mul(s0, inverse0));
+      v128.store(at0, f32x4.mul(s1, inverse0), 16);
+      v128.store(at0, f32x4.mul(s2, inverse0), 32);
+      v128.store(at0, f32x4.mul(s3, inverse0), 48);
+      v128.store(at1, f32x4.mul(r0, inverse1));
+      v128.store(at1, f32x4.mul(r1, inverse1), 16);
+      v128.store(at1, f32x4.mul(r2, inverse1), 32);
+      v128.store(at1, f32x4.mul(r3, inverse1), 48);
+    }
+    for (; i < headDim; i += 4) {
+      let s0 = f32x4.splat(0), r0 = f32x4.splat(0);
+      const column = v0 + <usize>i * elementBytes;
+      for (let p = 0; p < positions; p++) {
+        const x = cacheX4<T>(column + <usize>p * kvStride);
+        s0 = madd(x, f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), s0);
+        r0 = madd(x, f32x4.splat(load<f32>(scores1 + (<usize>p << 2))), r0);
       }
       v128.store(o0 + (<usize>i << 2), f32x4.mul(s0, inverse0));
       v128.store(o1 + (<usize>i << 2), f32x4.mul(r0, inverse1));
-      if (last != 0) {
-        v128.store(o0 + (<usize>i << 2), f32x4.mul(s1, inverse0), 16);
-        v128.store(o1 + (<usize>i << 2), f32x4.mul(r1, inverse1), 16);
-      }
     }
   }
 }
