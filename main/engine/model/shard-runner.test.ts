@@ -51,3 +51,22 @@ test('a prompt longer than the context is refused before any work', async () => 
   assert.throws(() => warm.prefill('a', new Int32Array(33).fill(1)), { code: 'CONTEXT_OVERFLOW' });
   assert.throws(() => warm.forward('a', new Int32Array([1, 2]), 31), { code: 'CONTEXT_OVERFLOW' });
 });
+
+test('a dropped sequence gives its cache to the next one, which starts empty', async () => {
+  const model = tinyModel({ architecture: 'qwen3' });
+  const backend = new ReferenceBackend();
+  const shard = await loadShard({ header: model.header, readTensor: model.readTensor, backend });
+  const warm = new ShardRunner(shard, { contextLength: 32, maxSequences: 4 });
+  let allocations = 0;
+  const alloc = backend.alloc.bind(backend);
+  backend.alloc = (length: number) => (allocations++, alloc(length));
+  warm.prefill('a', FIRST);
+  const afterFirst = allocations;
+  assert.ok(afterFirst > 0, 'the first sequence allocates its cache');
+  warm.dropSequence('a');
+  warm.dropSequence('never-seen');
+  const next = warm.prefill('b', FOLLOW_UP);
+  assert.equal(allocations, afterFirst, 'no new cache for b');
+  assert.equal(next.cachedTokens, 0);
+  assert.deepEqual(next.output.data, (await runner()).prefill('b', FOLLOW_UP).output.data);
+});

@@ -45,6 +45,8 @@ export interface PrefillResult {
 export class ShardRunner {
   readonly state: RunState;
   private readonly sequences = new Map<string, Sequence>();
+  /** Caches of dropped sequences: backend memory is never given back, so it is reused instead. */
+  private readonly spareCaches: KvCache[] = [];
   private clock = 0;
 
   constructor(
@@ -102,7 +104,10 @@ export class ShardRunner {
   }
 
   dropSequence(sequence: string): void {
+    const dropped = this.sequences.get(sequence);
+    if (dropped === undefined) return;
     this.sequences.delete(sequence);
+    this.spareCaches.push(dropped.cache);
   }
 
   private sequence(name: string): Sequence {
@@ -114,7 +119,8 @@ export class ShardRunner {
         this.sequences.delete(oldestName);
         seq = { cache: oldest.cache, tokens: [], lastUsed: 0 };
       } else {
-        seq = { cache: createKvCache(this.shard, this.contextLength, this.options.kvCachePrecision), tokens: [], lastUsed: 0 };
+        const cache = this.spareCaches.pop() ?? createKvCache(this.shard, this.contextLength, this.options.kvCachePrecision);
+        seq = { cache, tokens: [], lastUsed: 0 };
       }
       this.sequences.set(name, seq);
     }
