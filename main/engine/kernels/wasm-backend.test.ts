@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isTesseraError } from '../../../shared/errors.js';
 import { dequantize, quantize } from '../gguf/quant.js';
-import { GGMLType } from '../gguf/types.js';
+import { GGML_BLOCK, GGMLType } from '../gguf/types.js';
 import {
   attentionReference, dequantizeReference, matmulReference, randomWeightBytes, rmsnormReference, ropeReference, swigluReference,
 } from './scalar-reference.js';
@@ -75,6 +75,36 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
         });
       }
     }
+  }
+
+  // K-quant super-block scales are often f16 subnormals in real models; the kernels convert them
+  // without subnormal float arithmetic, which must still give their exact values.
+  const SCALE_OFFSETS: ReadonlyMap<GGMLType, readonly number[]> = new Map([
+    [GGMLType.Q8_0, [0]], [GGMLType.Q4_0, [0]], [GGMLType.Q4_K, [0, 2]], [GGMLType.Q6_K, [208]], [GGMLType.F16, [0]],
+  ]);
+  for (const [type, offsets] of SCALE_OFFSETS) {
+    test(`matmul ${GGMLType[type]} with subnormal f16 scales matches the scalar reference`, () => {
+      const rows = 19, cols = 512, random = seeded(type + 900);
+      const bytes = randomWeightBytes(type, rows, cols, random);
+      const blockBytes = type === GGMLType.F16 ? 2 : GGML_BLOCK[type].bytes;
+      const subnormals = [0x0001, 0x03ff, 0x8200, 0x0094, 0x0000, 0x8001, 0x0155, 0x83c0];
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let block = 0, n = 0; block * blockBytes < bytes.length; block++) {
+        for (const offset of offsets) view.setUint16(block * blockBytes + offset, subnormals[n++ % subnormals.length]!, true);
+      }
+      const nTokens = type === GGMLType.F16 ? 2 : 5;
+      const x = randomVector(nTokens * cols, random);
+      for (const tokens of [1, nTokens]) {
+        const weight = backend.uploadWeight(type, rows, cols, bytes);
+        const input = backend.alloc(tokens * cols), out = backend.alloc(tokens * rows);
+        backend.write(input, x.subarray(0, tokens * cols));
+        backend.matmul(out, weight, input, tokens);
+        const expected = matmulReference(dequantizeReference(type, bytes, rows * cols), rows, cols, x.subarray(0, tokens * cols), tokens);
+        const error = relativeError(backend.read(out), expected);
+        // F16: exact weights, f32 sums in another order than the reference's over heavy cancellation.
+        assert.ok(error < (type === GGMLType.F16 ? 1e-5 : 1e-2), `${tokens} token(s): relative error ${error}`);
+      }
+    });
   }
 
   test('matmul with float weights handles columns that are not a multiple of 8', () => {

@@ -1,12 +1,24 @@
 // Small SIMD helpers shared by the kernels.
 
-/** 2^112: multiplying the f16 magnitude bits shifted into f32 position by this rebias the exponent. */
-const F16_REBIAS: f32 = reinterpret<f32>(0x77800000);
+// f16 -> f32 without touching a subnormal float: the K-quants' super-block scales (d, dmin) are
+// often f16 subnormals (below 6.1e-5), and on x86 an arithmetic op with a subnormal operand takes a
+// slow microcode path (one per super-block cost a third of the Q6_K prefill). Normal halves: move
+// the bits into place and add 112 to the exponent, in integers. Subnormal halves: the same bits
+// with exponent 113 read as 2^-14 * (1 + m / 1024); subtracting 2^-14 leaves m * 2^-24 exactly.
 
-/** One IEEE half at `ptr` as f32. Normals and subnormals are exact; Inf/NaN (never in weights) become large. */
+/** (127 - 15) << 23: rebias an f16 exponent moved into f32 position. */
+const F16_EXPONENT_REBIAS: u32 = 112 << 23;
+/** Magnitude bits (shifted by 13) below this are f16 subnormals (exponent 0). */
+const F16_SUBNORMAL_LIMIT: u32 = 1 << 23;
+const TWO_TO_MINUS_14: f32 = 6.103515625e-5;
+
+/** One IEEE half at `ptr` as f32, exact for normals, subnormals and zeros. Inf/NaN (never in weights) become large. */
 @inline export function f16At(ptr: usize): f32 {
   const h = <u32>load<u16>(ptr);
-  const magnitude = reinterpret<f32>((h & 0x7fff) << 13) * F16_REBIAS;
+  const bits = (h & 0x7fff) << 13;
+  const magnitude = bits >= F16_SUBNORMAL_LIMIT
+    ? reinterpret<f32>(bits + F16_EXPONENT_REBIAS)
+    : reinterpret<f32>(bits + F16_EXPONENT_REBIAS + F16_SUBNORMAL_LIMIT) - TWO_TO_MINUS_14;
   return h & 0x8000 ? -magnitude : magnitude;
 }
 
@@ -14,7 +26,9 @@ const F16_REBIAS: f32 = reinterpret<f32>(0x77800000);
 @inline export function f16x4At(ptr: usize): v128 {
   const h = v128.load16x4_u(ptr);
   const bits = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
-  const magnitude = f32x4.mul(bits, f32x4.splat(F16_REBIAS));
+  const normal = i32x4.add(bits, i32x4.splat(F16_EXPONENT_REBIAS));
+  const subnormal = f32x4.sub(i32x4.add(normal, i32x4.splat(F16_SUBNORMAL_LIMIT)), f32x4.splat(TWO_TO_MINUS_14));
+  const magnitude = v128.bitselect(normal, subnormal, i32x4.ge_u(bits, i32x4.splat(F16_SUBNORMAL_LIMIT)));
   return v128.or(magnitude, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
