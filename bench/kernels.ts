@@ -21,7 +21,7 @@ const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const STREAM_BYTES = 256 << 20;
 const PARTS = (process.env.BENCH_TYPES ?? 'Q8_0,Q4_K,Q6_K,Q4_0,F16,attention').split(',');
 const TYPES = PARTS.filter((name) => name !== 'attention').map((name) => GGMLType[name as keyof typeof GGMLType]);
-const ATTENTION = { nHeads: 16, nKvHeads: 8, headDim: 128, contextTokens: 512 } as const;
+const ATTENTION = { nHeads: 16, nKvHeads: 8, headDim: 128, contextTokens: 512, layers: 28 } as const;
 
 function fastRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -77,17 +77,25 @@ for (const kernels of variants) {
 }
 
 function benchAttention(backend: WasmBackend, label: string): void {
-  const { nHeads, nKvHeads, headDim, contextTokens } = ATTENTION;
+  const { nHeads, nKvHeads, headDim, contextTokens, layers } = ATTENTION;
   const random = fastRandom(11);
   const kvLength = (contextTokens + 1) * nKvHeads * headDim;
-  const half = process.env.BENCH_KV !== "f32";
-  const keys = half ? backend.allocHalf(kvLength) : backend.alloc(kvLength), values = half ? backend.allocHalf(kvLength) : backend.alloc(kvLength);
-  backend.write(keys, Float32Array.from({ length: kvLength }, () => random() * 2 - 1));
-  backend.write(values, Float32Array.from({ length: kvLength }, () => random() * 2 - 1));
+  // One cache per layer, cycled through, so keys and values come from memory as in a model.
+  const caches = Array.from({ length: layers }, () => {
+    const keys = backend.allocHalf(kvLength), values = backend.allocHalf(kvLength);
+    backend.write(keys, Float32Array.from({ length: kvLength }, () => random() * 2 - 1));
+    backend.write(values, Float32Array.from({ length: kvLength }, () => random() * 2 - 1));
+    return { keys, values };
+  });
   const q = backend.alloc(contextTokens * nHeads * headDim), out = backend.alloc(contextTokens * nHeads * headDim);
   backend.write(q, Float32Array.from({ length: contextTokens * nHeads * headDim }, () => random() * 2 - 1));
   const shape = { nHeads, nKvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
-  const prefill = timeIt(() => backend.attention(out, q, keys, values, { ...shape, startPosition: 0, nTokens: contextTokens }));
-  const decode = timeIt(() => backend.attention(out, q, keys, values, { ...shape, startPosition: contextTokens, nTokens: 1 }));
+  let next = 0;
+  const run = (startPosition: number, nTokens: number) => () => {
+    const { keys, values } = caches[next++ % layers]!;
+    backend.attention(out, q, keys, values, { ...shape, startPosition, nTokens });
+  };
+  const prefill = timeIt(run(0, contextTokens));
+  const decode = timeIt(run(contextTokens, 1));
   console.log(`${label} attention prefill ${contextTokens} ${(prefill.wall * 1e3).toFixed(2).padStart(6)} ms   decode @${contextTokens} ${(decode.wall * 1e6).toFixed(0).padStart(5)} us`);
 }

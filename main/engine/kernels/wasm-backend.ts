@@ -94,6 +94,8 @@ export class WasmBackend implements ComputeBackend {
   readonly name = 'wasm-simd';
   private disposed = false;
   private readonly opCodes: Record<OpName, number>;
+  /** Kernel scratch each chunk of a matmul op needs. */
+  private readonly matmulScratchBytes: number;
   private readonly arenas: BackendArena[] = [];
   private weightBytesInFirstArena = 0;
 
@@ -122,6 +124,7 @@ export class WasmBackend implements ComputeBackend {
       repack: k.OP_REPACK.value as number,
       toHalf: k.OP_TO_HALF.value as number,
     };
+    this.matmulScratchBytes = k.MATMUL_SCRATCH_BYTES.value as number;
   }
 
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
@@ -329,10 +332,13 @@ export class WasmBackend implements ComputeBackend {
     }
     const arena = this.arenas[ws[0]!.arena]!;
     const first = this.first;
-    // Scratch in the weight's arena: [quantized x | staged f32 x] [staged outputs].
     const inputBytes = form === 'f32' ? nTokens * cols * 4 : quantizedBytes(nTokens, cols);
     const outBytes = arena === first ? 0 : ws.reduce((total, w) => total + alignUp(nTokens * w.rows * 4), 0);
-    const base = this.scratchArea(arena, alignUp(inputBytes) + outBytes);
+    const totalRows = ws.reduce((total, w) => total + w.rows, 0);
+    const parallel = totalRows * cols >= PARALLEL_MIN_WEIGHT_ELEMENTS;
+    const chunks = parallel ? Math.max(1, Math.min(Math.ceil(totalRows / MIN_MATMUL_CHUNK_ROWS), this.chunkLimit())) : 1;
+    // [quantized x | staged f32 x] [staged outputs] [each chunk's kernel scratch]
+    const base = this.scratchArea(arena, alignUp(inputBytes) + outBytes + chunks * this.matmulScratchBytes);
     let xAddress = input.address, xq = 0, xd = 0, xsum = 0;
     if (form !== 'f32') {
       // Quantize in arena 0, where x lives; the result is copied over if the weights live elsewhere.
@@ -360,10 +366,9 @@ export class WasmBackend implements ComputeBackend {
     });
     const args = [ws.length, cols, nTokens, xAddress, xq, xd, xsum];
     ws.forEach((w, i) => args.push(w.type, w.address, w.scalesAddress, w.rows, targets[i]!));
+    args.push(staged);
     this.post(arena, this.opCodes.matmul, args);
-    const totalRows = ws.reduce((total, w) => total + w.rows, 0);
-    const parallel = totalRows * cols >= PARALLEL_MIN_WEIGHT_ELEMENTS;
-    this.run(arena, parallel ? Math.max(1, Math.min(Math.ceil(totalRows / MIN_MATMUL_CHUNK_ROWS), this.chunkLimit())) : 1);
+    this.run(arena, chunks);
     if (arena !== first) {
       ws.forEach((w, i) => first.memory.u8.set(arena.memory.u8.subarray(targets[i]!, targets[i]! + nTokens * w.rows * 4), os[i]!.address));
     }

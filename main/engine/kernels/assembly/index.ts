@@ -10,7 +10,7 @@
 
 import { attention, add, addBias, rmsnorm, rope, swiglu } from './ops';
 import { embed } from './dequantize';
-import { matmulShare } from './matmul';
+import { MATMUL_SCRATCH_BYTES as SCRATCH_PER_CHUNK, matmulShare } from './matmul';
 import { quantizeRows, quantizeRowsQ8_K } from './quantize';
 import { repackBlocks, toHalf } from './repack';
 
@@ -26,6 +26,9 @@ export const OP_ATTENTION: i32 = 9;
 export const OP_QUANTIZE_K: i32 = 10;
 export const OP_REPACK: i32 = 11;
 export const OP_TO_HALF: i32 = 12;
+
+/** Scratch bytes each chunk of a matmul op needs (after the op's weights in its arguments). */
+export const MATMUL_SCRATCH_BYTES: i32 = SCRATCH_PER_CHUNK;
 
 /** 1 when built with relaxed SIMD (q8_K activations are int8), else 0. */
 export const RELAXED_SIMD: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

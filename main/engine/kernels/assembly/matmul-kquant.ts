@@ -11,7 +11,7 @@
 // and the nibbles are widened and multiplied with i16x8.mul. Lane sums stay within i16:
 // 4 × 63 × 127 < 32767.
 
-import { f16At, sumF32x4 } from './common';
+import { f16At, fenced, sumF32x4 } from './common';
 import { X_BYTES } from './quantize';
 
 @inline function nibbleLow(v: v128): v128 {
@@ -91,11 +91,12 @@ export function dotRowQ4_K(w: usize, meta: usize, xq: usize, xd: usize, bsums: u
 
 /**
  * One Q4_K row · four q8_K tokens; writes out[t * outStride] for t < 4.
- * xStride / dStride / sStride: bytes between consecutive tokens' xq / xd / bsums.
+ * xStride / dStride / sStride: bytes between consecutive tokens' xq / xd / bsums. fence: 16 bytes
+ * of the lane's own scratch, written to and never read.
  */
 export function dotRowQ4_Kx4(
   w: usize, meta: usize, xq: usize, xd: usize, bsums: usize, nsb: i32,
-  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize,
+  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize, fence: usize,
 ): void {
   let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
   for (let sb = 0; sb < nsb; sb++) {
@@ -115,10 +116,10 @@ export function dotRowQ4_Kx4(
       const scaleHigh = v128.shuffle<i16>(rotated, rotated, 1, 1, 1, 1, 1, 1, 1, 1);
       rotated = v128.shuffle<i16>(rotated, rotated, 2, 3, 4, 5, 6, 7, 0, 1);
       const xc = x + (<usize>c << 6) * X_BYTES;
-      a0 = i32x4.add(a0, pairQ4_K(low0, low1, high0, high1, xc, scaleLow, scaleHigh));
-      a1 = i32x4.add(a1, pairQ4_K(low0, low1, high0, high1, xc + xStride, scaleLow, scaleHigh));
-      a2 = i32x4.add(a2, pairQ4_K(low0, low1, high0, high1, xc + 2 * xStride, scaleLow, scaleHigh));
-      a3 = i32x4.add(a3, pairQ4_K(low0, low1, high0, high1, xc + 3 * xStride, scaleLow, scaleHigh));
+      a0 = fenced(i32x4.add(a0, pairQ4_K(low0, low1, high0, high1, xc, scaleLow, scaleHigh)), fence);
+      a1 = fenced(i32x4.add(a1, pairQ4_K(low0, low1, high0, high1, xc + xStride, scaleLow, scaleHigh)), fence);
+      a2 = fenced(i32x4.add(a2, pairQ4_K(low0, low1, high0, high1, xc + 2 * xStride, scaleLow, scaleHigh)), fence);
+      a3 = fenced(i32x4.add(a3, pairQ4_K(low0, low1, high0, high1, xc + 3 * xStride, scaleLow, scaleHigh)), fence);
     }
     const d = f16At(m), dmin = f16At(m + 2);
     const dxs = xd + (<usize>sb << 2), bs = bsums + (<usize>sb << 5);
@@ -211,10 +212,10 @@ export function dotRowQ6_K(w: usize, xq: usize, xd: usize, bsums: usize, nsb: i3
   return half == 0 ? v128.shuffle<i16>(s, s, 0, 2, 4, 6, 0, 2, 4, 6) : v128.shuffle<i16>(s, s, 1, 3, 5, 7, 1, 3, 5, 7);
 }
 
-/** One Q6_K row · four q8_K tokens (strides as dotRowQ4_Kx4); each unpacked group serves all four. */
+/** One Q6_K row · four q8_K tokens (strides and fence as dotRowQ4_Kx4); each unpacked group serves all four. */
 export function dotRowQ6_Kx4(
   w: usize, xq: usize, xd: usize, bsums: usize, nsb: i32,
-  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize,
+  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize, fence: usize,
 ): void {
   let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
   for (let sb = 0; sb < nsb; sb++) {
@@ -231,25 +232,25 @@ export function dotRowQ6_Kx4(
       const xb = x + <usize>((n << 7) + l0) * X_BYTES;
       // Groups k = 0..3, written out so every shuffle and shift has a constant operand.
       let q = q6Quarter(a, b, h, 0), scale = splatLane16(s, 0), xk = xb;
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+      a0 = fenced(i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale)), fence);
+      a1 = fenced(i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale)), fence);
+      a2 = fenced(i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale)), fence);
+      a3 = fenced(i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale)), fence);
       q = q6Quarter(a, b, h, 1); scale = splatLane16(s, 1); xk = xb + 32 * X_BYTES;
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+      a0 = fenced(i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale)), fence);
+      a1 = fenced(i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale)), fence);
+      a2 = fenced(i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale)), fence);
+      a3 = fenced(i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale)), fence);
       q = q6Quarter(a, b, h, 2); scale = splatLane16(s, 2); xk = xb + 64 * X_BYTES;
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+      a0 = fenced(i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale)), fence);
+      a1 = fenced(i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale)), fence);
+      a2 = fenced(i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale)), fence);
+      a3 = fenced(i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale)), fence);
       q = q6Quarter(a, b, h, 3); scale = splatLane16(s, 3); xk = xb + 96 * X_BYTES;
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale));
+      a0 = fenced(i32x4.add(a0, i32x4.dot_i16x8_s(partial16(q, xk), scale)), fence);
+      a1 = fenced(i32x4.add(a1, i32x4.dot_i16x8_s(partial16(q, xk + xStride), scale)), fence);
+      a2 = fenced(i32x4.add(a2, i32x4.dot_i16x8_s(partial16(q, xk + 2 * xStride), scale)), fence);
+      a3 = fenced(i32x4.add(a3, i32x4.dot_i16x8_s(partial16(q, xk + 3 * xStride), scale)), fence);
     }
     const d = f16At(p + 208);
     const bs = bsums + (<usize>sb << 5), dxs = xd + (<usize>sb << 2);

@@ -1,7 +1,7 @@
 // Dot products of one weight row with one q8-quantized token for the 4-bit and K-quant formats.
 // Each takes the row's bytes and the token's xq (i16) / xd (f32 per 32) / xsum (f32 per 32).
 
-import { dot16S, dot16U, f16At, f16x4At, horizontalSum4, sumF32x4, sumI32x4 } from './common';
+import { dot16S, dot16U, f16At, f16x4At, fenced, horizontalSum4, sumF32x4, sumI32x4 } from './common';
 
 // ---- Q4_0: repacked as nibbles [rows, cols/2] (16 bytes per block) + f16 scales [rows, cols/32].
 // value[32b + j] = (low nibble of byte j - 8) * d,  value[32b + 16 + j] = (high nibble - 8) * d.
@@ -88,9 +88,9 @@ export function dotRowQ5_K(w: usize, xq: usize, xd: usize, xsum: usize, nsb: i32
   return sumF32x4(acc) - minTotal;
 }
 
-/** One Q4_0 row · four q8 tokens (xStride / dStride: bytes between tokens); writes out[t * outStride]. */
+/** One Q4_0 row · four q8 tokens (xStride / dStride: bytes between tokens; fence as dotRowQ4_Kx4); writes out[t * outStride]. */
 export function dotRowQ4_0x4(
-  wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, xStride: usize, dStride: usize, out: usize, outStride: usize,
+  wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, xStride: usize, dStride: usize, out: usize, outStride: usize, fence: usize,
 ): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
@@ -102,10 +102,10 @@ export function dotRowQ4_0x4(
     const w2 = i16x8.extend_low_i8x16_s(high), w3 = i16x8.extend_high_i8x16_s(high);
     const dw = f16At(ws + (<usize>b << 1));
     const x = xq + (<usize>b << 6), d = xd + (<usize>b << 2);
-    a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x)), f32x4.splat(dw * load<f32>(d))));
-    a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + xStride)), f32x4.splat(dw * load<f32>(d + dStride))));
-    a2 = f32x4.add(a2, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + 2 * xStride)), f32x4.splat(dw * load<f32>(d + 2 * dStride))));
-    a3 = f32x4.add(a3, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + 3 * xStride)), f32x4.splat(dw * load<f32>(d + 3 * dStride))));
+    a0 = fenced(f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x)), f32x4.splat(dw * load<f32>(d)))), fence);
+    a1 = fenced(f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + xStride)), f32x4.splat(dw * load<f32>(d + dStride)))), fence);
+    a2 = fenced(f32x4.add(a2, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + 2 * xStride)), f32x4.splat(dw * load<f32>(d + 2 * dStride)))), fence);
+    a3 = fenced(f32x4.add(a3, f32x4.mul(f32x4.convert_i32x4_s(block4(w0, w1, w2, w3, x + 3 * xStride)), f32x4.splat(dw * load<f32>(d + 3 * dStride)))), fence);
   }
   store<f32>(out, sumF32x4(a0));
   store<f32>(out + outStride, sumF32x4(a1));

@@ -6,7 +6,7 @@
 // Decode (nTokens = 1) streams each weight row once; prefill walks ROW_BLOCK rows at a time and
 // multiplies each weight block into 4 tokens while it sits in registers.
 
-import { f16At, f16x4At, horizontalSum4, sumF32x4, sumI32x4 } from './common';
+import { f16At, f16x4At, fenced, horizontalSum4, sumF32x4, sumI32x4 } from './common';
 
 /** Rows whose weights stay in L1/L2 while every token passes over them (prefill). */
 const ROW_BLOCK: i32 = 16;
@@ -39,7 +39,7 @@ export function dotRowQ8_0(wq: usize, ws: usize, xq: usize, xd: usize, nb: i32):
 }
 
 /** One weight row · four consecutive quantized tokens; writes out[t..t+3, row] (stride rows). */
-function dotRowQ8_0x4(wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, out: usize, rows: i32): void {
+function dotRowQ8_0x4(wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, out: usize, rows: i32, fence: usize): void {
   const xStride = <usize>nb << 6;
   const dStride = <usize>nb << 2;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -53,25 +53,25 @@ function dotRowQ8_0x4(wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, out: 
       i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(x)), i32x4.dot_i16x8_s(w1, v128.load(x, 16))),
       i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(x, 32)), i32x4.dot_i16x8_s(w3, v128.load(x, 48))),
     );
-    a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d))));
+    a0 = fenced(f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d)))), fence);
     x += xStride; d += dStride;
     s = i32x4.add(
       i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(x)), i32x4.dot_i16x8_s(w1, v128.load(x, 16))),
       i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(x, 32)), i32x4.dot_i16x8_s(w3, v128.load(x, 48))),
     );
-    a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d))));
+    a1 = fenced(f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d)))), fence);
     x += xStride; d += dStride;
     s = i32x4.add(
       i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(x)), i32x4.dot_i16x8_s(w1, v128.load(x, 16))),
       i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(x, 32)), i32x4.dot_i16x8_s(w3, v128.load(x, 48))),
     );
-    a2 = f32x4.add(a2, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d))));
+    a2 = fenced(f32x4.add(a2, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d)))), fence);
     x += xStride; d += dStride;
     s = i32x4.add(
       i32x4.add(i32x4.dot_i16x8_s(w0, v128.load(x)), i32x4.dot_i16x8_s(w1, v128.load(x, 16))),
       i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(x, 32)), i32x4.dot_i16x8_s(w3, v128.load(x, 48))),
     );
-    a3 = f32x4.add(a3, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d))));
+    a3 = fenced(f32x4.add(a3, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dw * load<f32>(d)))), fence);
   }
   const rowStride = <usize>rows << 2;
   store<f32>(out, sumF32x4(a0));
@@ -82,7 +82,7 @@ function dotRowQ8_0x4(wq: usize, ws: usize, xq: usize, xd: usize, nb: i32, out: 
 
 /** out: [nTokens, rows] f32; rows [rowStart, rowEnd) for every token. */
 export function matmulQ8_0(
-  wq: usize, ws: usize, rows: i32, cols: i32, xq: usize, xd: usize, out: usize, nTokens: i32, rowStart: i32, rowEnd: i32,
+  wq: usize, ws: usize, rows: i32, cols: i32, xq: usize, xd: usize, out: usize, nTokens: i32, rowStart: i32, rowEnd: i32, fence: usize,
 ): void {
   const nb = cols >> 5;
   const xStride = <usize>nb << 6;
@@ -100,7 +100,7 @@ export function matmulQ8_0(
       for (let r = r0; r < r1; r++) {
         dotRowQ8_0x4(
           wq + <usize>r * cols, ws + <usize>r * (nb << 1), xq + <usize>t * xStride, xd + <usize>t * dStride, nb,
-          out + ((<usize>t * rows + r) << 2), rows,
+          out + ((<usize>t * rows + r) << 2), rows, fence,
         );
       }
     }

@@ -12,6 +12,11 @@ import { X_BYTES } from './quantize';
 import { BF16, F16, F32, Q4_0, Q4_K, Q5_K, Q6_K, Q8_0, rowBytes, rowScaleBytes } from './types';
 
 const ROW_BLOCK: i32 = 16;
+/**
+ * Scratch bytes per chunk: the "fence" slot the four-token kernels store to between tokens (see
+ * dotRowQ4_Kx4), a cache line of its own per chunk so that lanes do not share one.
+ */
+export const MATMUL_SCRATCH_BYTES: i32 = 128;
 
 export function dotRowF32(w: usize, x: usize, cols: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
@@ -76,15 +81,15 @@ export function dotRowBF16(w: usize, x: usize, cols: i32): f32 {
  */
 export function matmulRows(
   type: i32, w: usize, ws: usize, rows: i32, cols: i32,
-  x: usize, xq: usize, xd: usize, xsum: usize, out: usize, nTokens: i32, rowStart: i32, rowEnd: i32,
+  x: usize, xq: usize, xd: usize, xsum: usize, out: usize, nTokens: i32, rowStart: i32, rowEnd: i32, scratch: usize,
 ): void {
   if (rowStart >= rowEnd) return;
   if (type == Q8_0) {
-    matmulQ8_0(w, ws, rows, cols, xq, xd, out, nTokens, rowStart, rowEnd);
+    matmulQ8_0(w, ws, rows, cols, xq, xd, out, nTokens, rowStart, rowEnd, scratch);
     return;
   }
   if (type == Q4_K || type == Q6_K || type == Q4_0) {
-    matmulTiled(type, w, ws, rows, cols, xq, xd, xsum, out, nTokens, rowStart, rowEnd);
+    matmulTiled(type, w, ws, rows, cols, xq, xd, xsum, out, nTokens, rowStart, rowEnd, scratch);
     return;
   }
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_BLOCK) {
@@ -99,7 +104,7 @@ export function matmulRows(
 /** Q4_K, Q6_K, Q4_0: ROW_BLOCK rows stay in cache while the tokens pass over them four at a time. */
 function matmulTiled(
   type: i32, w: usize, ws: usize, rows: i32, cols: i32,
-  xq: usize, xd: usize, xsum: usize, out: usize, nTokens: i32, rowStart: i32, rowEnd: i32,
+  xq: usize, xd: usize, xsum: usize, out: usize, nTokens: i32, rowStart: i32, rowEnd: i32, fence: usize,
 ): void {
   const kQuant = type != Q4_0;
   // Per-token strides of the activation form (q8_K for K-quants, q8 blocks of 32 for Q4_0).
@@ -116,9 +121,9 @@ function matmulTiled(
       for (let r = r0; r < r1; r++) {
         const row = w + <usize>r * valueBytes, scales = ws + <usize>r * scaleBytes;
         const o = out + ((<usize>t * rows + r) << 2);
-        if (type == Q4_K) dotRowQ4_Kx4(row, scales, xqt, xdt, xst, cols >> 8, xStride, dStride, sStride, o, outStride);
-        else if (type == Q6_K) dotRowQ6_Kx4(row, xqt, xdt, xst, cols >> 8, xStride, dStride, sStride, o, outStride);
-        else dotRowQ4_0x4(row, scales, xqt, xdt, cols >> 5, xStride, dStride, o, outStride);
+        if (type == Q4_K) dotRowQ4_Kx4(row, scales, xqt, xdt, xst, cols >> 8, xStride, dStride, sStride, o, outStride, fence);
+        else if (type == Q6_K) dotRowQ6_Kx4(row, xqt, xdt, xst, cols >> 8, xStride, dStride, sStride, o, outStride, fence);
+        else dotRowQ4_0x4(row, scales, xqt, xdt, cols >> 5, xStride, dStride, o, outStride, fence);
       }
     }
     for (; t < nTokens; t++) {
@@ -139,7 +144,7 @@ function matmulTiled(
  * One matmul op over 1..3 weights that share an input (q/k/v, gate/up): the chunk takes share
  * `lane` of `nLanes` of their rows laid end to end. Arguments at `args` (u32 words):
  * [0] count  [1] cols  [2] nTokens  [3] x  [4] xq  [5] xd  [6] xsum, then per weight
- * [7 + 5i ..] type, w, ws, rows, out.
+ * [7 + 5i ..] type, w, ws, rows, out, and after them the scratch (MATMUL_SCRATCH_BYTES per chunk).
  */
 export function matmulShare(args: usize, lane: i32, nLanes: i32): void {
   const count = load<i32>(args);
@@ -147,6 +152,7 @@ export function matmulShare(args: usize, lane: i32, nLanes: i32): void {
   let totalRows = 0;
   for (let i = 0; i < count; i++) totalRows += load<i32>(args + 28 + <usize>(i * 20), 12);
   const start = shareStart(totalRows, lane, nLanes), end = shareStart(totalRows, lane + 1, nLanes);
+  const scratch = load<u32>(args + 28 + <usize>(count * 20)) + <usize>lane * MATMUL_SCRATCH_BYTES;
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const weight = args + 28 + <usize>(i * 20);
@@ -155,7 +161,7 @@ export function matmulShare(args: usize, lane: i32, nLanes: i32): void {
     matmulRows(
       load<i32>(weight), load<u32>(weight, 4), load<u32>(weight, 8), rows, cols,
       load<u32>(args, 12), load<u32>(args, 16), load<u32>(args, 20), load<u32>(args, 24), load<u32>(weight, 16),
-      nTokens, rowStart, rowEnd,
+      nTokens, rowStart, rowEnd, scratch,
     );
     offset += rows;
   }
