@@ -77,6 +77,23 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     }
   }
 
+  // Rows of 96 and 160 values (3 and 5 blocks of 32) leave the Q8_0 prefill tile, which reads its
+  // block scales four at a time, a remainder; 17 rows leave its row pairs an odd row.
+  for (const cols of [96, 160]) {
+    test(`matmul Q8_0 17x${cols} with 9 tokens matches the scalar reference`, () => {
+      const rows = 17, nTokens = 9, random = seeded(cols);
+      const bytes = randomWeightBytes(GGMLType.Q8_0, rows, cols, random);
+      const x = randomVector(nTokens * cols, random);
+      const weight = backend.uploadWeight(GGMLType.Q8_0, rows, cols, bytes);
+      const input = backend.alloc(nTokens * cols), out = backend.alloc(nTokens * rows);
+      backend.write(input, x);
+      backend.matmul(out, weight, input, nTokens);
+      const expected = matmulReference(dequantizeReference(GGMLType.Q8_0, bytes, rows * cols), rows, cols, x, nTokens);
+      const error = relativeError(backend.read(out), expected);
+      assert.ok(error < 1e-2, `relative error ${error}`);
+    });
+  }
+
   // K-quant super-block scales are often f16 subnormals in real models; the kernels convert them
   // without subnormal float arithmetic, which must still give their exact values.
   const SCALE_OFFSETS: ReadonlyMap<GGMLType, readonly number[]> = new Map([

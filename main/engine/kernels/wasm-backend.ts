@@ -545,8 +545,9 @@ function activationForm(type: GGMLType): 'f32' | 'q8' | 'q8_K' {
 }
 
 /** Scratch bytes of x's quantized form: xq (up to int16), then xd and the block sums. */
+/** xq (i16), xd and xsum (f32 per block of 32), and xd4 (xd by groups of four tokens): see quantize.ts. */
 function quantizedBytes(nTokens: number, cols: number): number {
-  return nTokens * cols * 2 + (nTokens * cols / 32) * 8;
+  return nTokens * cols * 2 + (nTokens * cols / 32) * 8 + Math.ceil(nTokens / 4) * 4 * (cols / 32) * 4;
 }
 
 function alignUp(bytes: number): number {

@@ -6,34 +6,40 @@
 // xq:   [nTokens, cols] i16        x ≈ xq * xd[block]
 // xd:   [nTokens, cols / 32] f32   block scale = max|x| / 127
 // xsum: [nTokens, cols / 32] f32   xd * sum(xq) over the block (for the min terms of K-quants)
+// xd4:  [ceil(nTokens / 4), cols / 32, 4] f32 at xsum + nTokens * cols / 32 * 4: xd again, the
+//       scales of four consecutive tokens side by side, so the four-token Q8_0 kernel scales
+//       their block sums with one vector multiply
 // Requires cols % 32 == 0. Tokens are split over lanes.
 
-import { shareStart, sumI32x4 } from './common';
+import { maxF32x4, shareStart, sumI32x4, truncF32x4 } from './common';
 
 export function quantizeRows(
   x: usize, xq: usize, xd: usize, xsum: usize, cols: i32, nTokens: i32, lane: i32, nLanes: i32,
 ): void {
   const nb = cols >> 5;
   const totalBlocks = nb * nTokens;
+  const xd4 = xsum + (<usize>totalBlocks << 2);
   const end = shareStart(totalBlocks, lane + 1, nLanes);
   for (let b = shareStart(totalBlocks, lane, nLanes); b < end; b++) {
     const src = x + (<usize>b << 7);
     let amax = f32x4.splat(0);
-    for (let i = 0; i < 8; i++) amax = f32x4.max(amax, f32x4.abs(v128.load(src + (<usize>i << 4))));
-    amax = f32x4.max(amax, f32x4.shuffle(amax, amax, 2, 3, 0, 1));
+    for (let i = 0; i < 8; i++) amax = maxF32x4(amax, f32x4.abs(v128.load(src + (<usize>i << 4))));
+    amax = maxF32x4(amax, f32x4.shuffle(amax, amax, 2, 3, 0, 1));
     const m = max(f32x4.extract_lane(amax, 0), f32x4.extract_lane(amax, 1));
     const d: f32 = m / 127;
     const inverse = f32x4.splat(d != 0 ? <f32>1 / d : 0);
     const dst = xq + (<usize>b << 6);
     let sum = i32x4.splat(0);
     for (let i = 0; i < 4; i++) {
-      const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5)), inverse)));
-      const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5), 16), inverse)));
+      const a = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5)), inverse)));
+      const c = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5), 16), inverse)));
       sum = i32x4.add(sum, i32x4.add(a, c));
       v128.store(dst + (<usize>i << 4), i16x8.narrow_i32x4_s(a, c));
     }
     store<f32>(xd + (<usize>b << 2), d);
     store<f32>(xsum + (<usize>b << 2), d * <f32>sumI32x4(sum));
+    const t = b / nb, block = b - t * nb;
+    store<f32>(xd4 + ((<usize>((t >> 2) * nb + block) << 4) | (<usize>(t & 3) << 2)), d);
   }
 }
 
@@ -55,8 +61,8 @@ export function quantizeRowsQ8_K(
   for (let b = shareStart(totalBlocks, lane, nLanes); b < end; b++) {
     const src = x + (<usize>b << 10);
     let amax = f32x4.splat(0);
-    for (let i = 0; i < 64; i++) amax = f32x4.max(amax, f32x4.abs(v128.load(src + (<usize>i << 4))));
-    amax = f32x4.max(amax, f32x4.shuffle(amax, amax, 2, 3, 0, 1));
+    for (let i = 0; i < 64; i++) amax = maxF32x4(amax, f32x4.abs(v128.load(src + (<usize>i << 4))));
+    amax = maxF32x4(amax, f32x4.shuffle(amax, amax, 2, 3, 0, 1));
     const m = max(f32x4.extract_lane(amax, 0), f32x4.extract_lane(amax, 1));
     const d: f32 = m / 127;
     const inverse = f32x4.splat(d != 0 ? <f32>1 / d : 0);
@@ -64,10 +70,10 @@ export function quantizeRowsQ8_K(
     const sums = bsums + (<usize>b << 5);
     for (let g = 0; g < 16; g++) {
       const s = src + (<usize>g << 6);
-      const a0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s), inverse)));
-      const a1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s, 16), inverse)));
-      const a2 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s, 32), inverse)));
-      const a3 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(s, 48), inverse)));
+      const a0 = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(s), inverse)));
+      const a1 = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(s, 16), inverse)));
+      const a2 = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(s, 32), inverse)));
+      const a3 = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(s, 48), inverse)));
       const low = i16x8.narrow_i32x4_s(a0, a1), high = i16x8.narrow_i32x4_s(a2, a3);
       if (ASC_FEATURE_RELAXED_SIMD) {
         v128.store(dst + (<usize>g << 4), i8x16.narrow_i16x8_s(low, high));
