@@ -26,6 +26,13 @@ export const PARALLEL_MIN_ELEMENTS = 32_768;
 export const PARALLEL_MIN_WEIGHT_ELEMENTS = 65_536;
 /** Attention below this many multiply-adds (q·k and p·v) runs on the calling thread. */
 export const PARALLEL_MIN_ATTENTION_MACS = 32_768;
+/**
+ * Attention over an f16 cache for at least this many tokens (prefill) converts each kv head's keys
+ * and values to f32 once per op, where every query of the head reads them; up to this many
+ * positions, which bounds that scratch (2 * positions * headDim f32 per chunk).
+ */
+export const CONVERTED_ATTENTION_MIN_TOKENS = 4;
+export const CONVERTED_ATTENTION_MAX_POSITIONS = 2048;
 /** Chunks per lane of a parallel op: enough that a lane the OS pauses leaves work to the others. */
 export const CHUNKS_PER_LANE = 4;
 /** A matmul chunk covers at least this many rows (the prefill kernels walk 16-row blocks). */
@@ -423,14 +430,22 @@ export class WasmBackend implements ComputeBackend {
     checkRange(v, 0, positions * nKvHeads * headDim);
     const macs = 2 * nTokens * nHeads * headDim * (startPosition + (nTokens + 1) / 2);
     const items = nTokens * nHeads;
-    // (t, h) items are dealt out round-robin per chunk, so chunks stay balanced over the triangle.
-    const chunks = items > 1 && macs >= PARALLEL_MIN_ATTENTION_MACS ? Math.min(items, this.chunkLimit()) : 1;
-    // Each chunk's scores: one f32 per position for each of (up to) two query heads.
-    const scores = this.scratchArea(this.first, chunks * positions * 8);
+    const parallel = items > 1 && macs >= PARALLEL_MIN_ATTENTION_MACS;
+    // Prefill over an f16 cache: each chunk converts one kv head's keys and values to f32 once for
+    // all the queries it serves (token groups cut the work finer than the kv heads where lanes
+    // are many). Otherwise (t, h) items are dealt out round-robin per chunk, so chunks stay
+    // balanced over the causal triangle.
+    const converted = k.half && nTokens >= CONVERTED_ATTENTION_MIN_TOKENS && positions <= CONVERTED_ATTENTION_MAX_POSITIONS;
+    const groups = converted ? Math.max(1, Math.min(nTokens, Math.floor(this.chunkLimit() / nKvHeads))) : 0;
+    const chunks = converted ? nKvHeads * groups : parallel ? Math.min(items, this.chunkLimit()) : 1;
+    // Each chunk's scores (one f32 per position for each of up to two query heads), and for a
+    // converted chunk its head's keys and values in f32.
+    const chunkBytes = positions * 8 + (converted ? positions * headDim * 8 : 0);
+    const scratch = this.scratchArea(this.first, chunks * chunkBytes);
     this.post(
       this.first,
       this.opCodes.attention,
-      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0, k.half ? 1 : 0, scores],
+      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0, k.half ? 1 : 0, scratch, groups],
       [[9, scale]],
     );
     this.run(this.first, chunks);

@@ -1,7 +1,7 @@
 // The non-matmul ops of a transformer layer. Activations are f32 [nRows, width] row-major.
 // Each takes (lane, nLanes) and does its share; small calls run with nLanes = 1.
 
-import { expF32x4, horizontalSumF32x4, madd, shareStart, sumF32x4 } from './common';
+import { expF32x4, f16x4At, horizontalSumF32x4, madd, shareStart, sumF32x4 } from './common';
 
 /** out[t, :] = x[t, :] / sqrt(mean(x[t, :]^2) + eps) * gain.  x, out: [nRows, width]; in place allowed. */
 export function rmsnorm(out: usize, x: usize, gain: usize, width: i32, nRows: i32, eps: f32, lane: i32, nLanes: i32): void {
@@ -109,9 +109,16 @@ export function rope(
  * Causal grouped-query attention. q, out: [nTokens, nHeads * headDim] f32; keys, values:
  * [context, nKvHeads * headDim], f16 when halfKv (the KV cache's default) else f32, holding every
  * position < startPosition + nTokens. Query (t, h) attends positions 0..startPosition + t with kv
- * head floor(h * nKvHeads / nHeads). out must not alias q. (t, h) pairs are dealt out to chunks in
- * turn, so long and short rows of the causal triangle spread evenly. headDim % 4 == 0.
- * scratch: f32 [nChunks, 2 * (startPosition + nTokens)], each chunk's scores (two heads' when paired).
+ * head floor(h * nKvHeads / nHeads). out must not alias q. headDim % 4 == 0.
+ *
+ * groups == 0: (t, h) pairs are dealt out to chunks in turn, so long and short rows of the causal
+ * triangle spread evenly. scratch: f32 [nChunks, 2 * (startPosition + nTokens)], each chunk's
+ * scores (two heads' when paired).
+ * groups > 0 (prefill over an f16 cache): chunk c takes kv head c / groups and the tokens
+ * t ≡ c % groups (mod groups); it converts that head's keys and values to f32 once, into its
+ * scratch after the scores (2 * (startPosition + nTokens) * headDim more f32), and every query of
+ * the chunk reads them there instead of converting each key and value again. nChunks must be
+ * nKvHeads * groups.
  *
  * Three passes per query: scores (and their maximum), softmax weights, then the weighted sum of
  * the values a few dimensions at a time with the sums in registers, so the output is written once.
@@ -119,9 +126,16 @@ export function rope(
 export function attention(
   out: usize, q: usize, keys: usize, values: usize,
   nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, halfKv: bool, scratch: usize,
-  lane: i32, nLanes: i32,
+  groups: i32, lane: i32, nLanes: i32,
 ): void {
-  const scores = scratch + ((<usize>lane * (startPosition + nTokens)) << 3);
+  const positions = startPosition + nTokens;
+  const converted = groups > 0 && halfKv;
+  const chunkBytes = (<usize>positions << 3) + (converted ? (<usize>positions * headDim) << 3 : 0);
+  const scores = scratch + <usize>lane * chunkBytes;
+  if (converted) {
+    attentionConverted(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, lane / groups, lane % groups, groups, scores);
+    return;
+  }
   // Query heads in pairs where each kv head serves an even number of them: one load of a key or
   // value feeds both.
   const paired = (nHeads / nKvHeads) % 2 == 0;
@@ -131,6 +145,43 @@ export function attention(
   } else {
     if (paired) attentionPairs<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
     else attentionOver<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
+  }
+}
+
+/** Prefill over an f16 cache: one kv head, the tokens of one group (see attention). */
+function attentionConverted(
+  out: usize, q: usize, keys: usize, values: usize,
+  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32,
+  kvHead: i32, group: i32, groups: i32, scores: usize,
+): void {
+  if (group >= nTokens) return;
+  const lastToken = group + ((nTokens - 1 - group) / groups) * groups;
+  const needed = startPosition + lastToken + 1;
+  const rowBytes = <usize>headDim << 2;
+  const keysF32 = scores + ((<usize>(startPosition + nTokens)) << 3);
+  const valuesF32 = keysF32 + <usize>needed * rowBytes;
+  const cacheStride = <usize>(nKvHeads * headDim) << 1;
+  const headOffset = <usize>(kvHead * headDim) << 1;
+  halfRowsToF32(keys + headOffset, cacheStride, keysF32, needed, headDim);
+  halfRowsToF32(values + headOffset, cacheStride, valuesF32, needed, headDim);
+  const perKv = nHeads / nKvHeads, first = kvHead * perKv;
+  const tokenBytes = <usize>nHeads * rowBytes;
+  for (let t = group; t < nTokens; t += groups) {
+    const positions = startPosition + t + 1;
+    const qt = q + <usize>t * tokenBytes, ot = out + <usize>t * tokenBytes;
+    let h = first;
+    for (; h + 2 <= first + perKv; h += 2) {
+      attendPair<f32>(qt + <usize>h * rowBytes, ot + <usize>h * rowBytes, keysF32, valuesF32, rowBytes, headDim, positions, scale, scores);
+    }
+    if (h < first + perKv) attendOne<f32>(qt + <usize>h * rowBytes, ot + <usize>h * rowBytes, keysF32, valuesF32, rowBytes, headDim, positions, scale, scores);
+  }
+}
+
+/** rows f16 rows of headDim at src (stride bytes apart) as f32 rows at dst, back to back. */
+function halfRowsToF32(src: usize, stride: usize, dst: usize, rows: i32, headDim: i32): void {
+  for (let p = 0; p < rows; p++) {
+    const from = src + <usize>p * stride, to = dst + ((<usize>(p * headDim)) << 2);
+    for (let i = 0; i < headDim; i += 4) v128.store(to + (<usize>i << 2), f16x4At(from + (<usize>i << 1)));
   }
 }
 
@@ -160,115 +211,125 @@ export function attention(
   out: usize, q: usize, keys: usize, values: usize,
   nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, lane: i32, nLanes: i32,
 ): void {
-  const elementBytes = <usize>sizeof<T>();
-  const kvStride = <usize>(nKvHeads * headDim) * elementBytes;
-  // Keys come from cacheX4 times 2^-112 (f16): the queries are scaled up by as much instead, so
-  // every product is the true one (a query beyond 65504, f16's own limit, would overflow).
-  const unscale = f32x4.splat(cacheUnscale<T>());
+  const kvStride = <usize>(nKvHeads * headDim) * <usize>sizeof<T>();
   const pairs = nHeads >> 1;
   const items = nTokens * pairs;
   const rowBytes = <usize>headDim << 2;
   for (let item = lane; item < items; item += nLanes) {
     const t = item / pairs, h = (item % pairs) << 1;
     const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
-    const q0 = q + (<usize>(t * nHeads + h)) * rowBytes, q1 = q0 + rowBytes;
-    const o0 = out + (<usize>(t * nHeads + h)) * rowBytes, o1 = o0 + rowBytes;
-    const positions = startPosition + t + 1;
-    const scores0 = scores, scores1 = scores + (<usize>positions << 2);
-    const headOffset = <usize>(kvHead * headDim) * elementBytes;
+    const headOffset = <usize>(kvHead * headDim) * <usize>sizeof<T>();
+    const at = (<usize>(t * nHeads + h)) * rowBytes;
+    attendPair<T>(q + at, out + at, keys + headOffset, values + headOffset, kvStride, headDim, startPosition + t + 1, scale, scores);
+  }
+}
 
-    let maximum0: f32 = -Infinity, maximum1: f32 = -Infinity;
-    // Four positions at a time: each q load serves four keys, and the eight sums are independent
-    // chains (one chain per head was bound by the add latency, not by the arithmetic).
-    let p = 0;
-    if (positions >= 4) {
-      let max0 = f32x4.splat(-Infinity), max1 = f32x4.splat(-Infinity);
-      const scale4 = f32x4.splat(scale);
-      for (; p + 4 <= positions; p += 4) {
-        const k0 = keys + <usize>p * kvStride + headOffset, k1 = k0 + kvStride, k2 = k1 + kvStride, k3 = k2 + kvStride;
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-        for (let i = 0; i < headDim; i += 4) {
-          let qa = v128.load(q0 + (<usize>i << 2)), qb = v128.load(q1 + (<usize>i << 2));
-          if (sizeof<T>() == 2) {
-            qa = f32x4.mul(qa, unscale);
-            qb = f32x4.mul(qb, unscale);
-          }
-          const offset = <usize>i * elementBytes;
-          let key = cacheX4<T>(k0 + offset);
-          a0 = madd(qa, key, a0); b0 = madd(qb, key, b0);
-          key = cacheX4<T>(k1 + offset);
-          a1 = madd(qa, key, a1); b1 = madd(qb, key, b1);
-          key = cacheX4<T>(k2 + offset);
-          a2 = madd(qa, key, a2); b2 = madd(qb, key, b2);
-          key = cacheX4<T>(k3 + offset);
-          a3 = madd(qa, key, a3); b3 = madd(qb, key, b3);
-        }
-        const s0 = f32x4.mul(horizontalSumF32x4(a0, a1, a2, a3), scale4);
-        const s1 = f32x4.mul(horizontalSumF32x4(b0, b1, b2, b3), scale4);
-        v128.store(scores0 + (<usize>p << 2), s0);
-        v128.store(scores1 + (<usize>p << 2), s1);
-        max0 = f32x4.max(max0, s0);
-        max1 = f32x4.max(max1, s1);
-      }
-      max0 = f32x4.max(max0, f32x4.shuffle(max0, max0, 2, 3, 0, 1));
-      max1 = f32x4.max(max1, f32x4.shuffle(max1, max1, 2, 3, 0, 1));
-      maximum0 = max(f32x4.extract_lane(max0, 0), f32x4.extract_lane(max0, 1));
-      maximum1 = max(f32x4.extract_lane(max1, 0), f32x4.extract_lane(max1, 1));
-    }
-    for (; p < positions; p++) {
-      const k = keys + <usize>p * kvStride + headOffset;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+/**
+ * Query rows q0 and q0 + headDim (two heads of one kv head) over positions 0..positions-1 of
+ * keys/values (already at the kv head; kvStride bytes between positions); out rows at o0 likewise.
+ * scores: room for 2 * positions f32.
+ */
+function attendPair<T>(
+  q0: usize, o0: usize, keys: usize, values: usize, kvStride: usize, headDim: i32, positions: i32, scale: f32, scores: usize,
+): void {
+  const elementBytes = <usize>sizeof<T>();
+  // Keys come from cacheX4 times 2^-112 (f16): the queries are scaled up by as much instead, so
+  // every product is the true one (a query beyond 65504, f16's own limit, would overflow).
+  const unscale = f32x4.splat(cacheUnscale<T>());
+  const rowBytes = <usize>headDim << 2;
+  const q1 = q0 + rowBytes, o1 = o0 + rowBytes;
+  const scores0 = scores, scores1 = scores + (<usize>positions << 2);
+  let maximum0: f32 = -Infinity, maximum1: f32 = -Infinity;
+  // Four positions at a time: each q load serves four keys, and the eight sums are independent
+  // chains (one chain per head was bound by the add latency, not by the arithmetic).
+  let p = 0;
+  if (positions >= 4) {
+    let max0 = f32x4.splat(-Infinity), max1 = f32x4.splat(-Infinity);
+    const scale4 = f32x4.splat(scale);
+    for (; p + 4 <= positions; p += 4) {
+      const k0 = keys + <usize>p * kvStride, k1 = k0 + kvStride, k2 = k1 + kvStride, k3 = k2 + kvStride;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
       for (let i = 0; i < headDim; i += 4) {
-        const key = cacheX4<T>(k + <usize>i * elementBytes);
-        a0 = madd(f32x4.mul(v128.load(q0 + (<usize>i << 2)), unscale), key, a0);
-        a1 = madd(f32x4.mul(v128.load(q1 + (<usize>i << 2)), unscale), key, a1);
+        let qa = v128.load(q0 + (<usize>i << 2)), qb = v128.load(q1 + (<usize>i << 2));
+        if (sizeof<T>() == 2) {
+          qa = f32x4.mul(qa, unscale);
+          qb = f32x4.mul(qb, unscale);
+        }
+        const offset = <usize>i * elementBytes;
+        let key = cacheX4<T>(k0 + offset);
+        a0 = madd(qa, key, a0); b0 = madd(qb, key, b0);
+        key = cacheX4<T>(k1 + offset);
+        a1 = madd(qa, key, a1); b1 = madd(qb, key, b1);
+        key = cacheX4<T>(k2 + offset);
+        a2 = madd(qa, key, a2); b2 = madd(qb, key, b2);
+        key = cacheX4<T>(k3 + offset);
+        a3 = madd(qa, key, a3); b3 = madd(qb, key, b3);
       }
-      const score0 = sumF32x4(a0) * scale, score1 = sumF32x4(a1) * scale;
-      store<f32>(scores0 + (<usize>p << 2), score0);
-      store<f32>(scores1 + (<usize>p << 2), score1);
-      maximum0 = max(maximum0, score0);
-      maximum1 = max(maximum1, score1);
+      const s0 = f32x4.mul(horizontalSumF32x4(a0, a1, a2, a3), scale4);
+      const s1 = f32x4.mul(horizontalSumF32x4(b0, b1, b2, b3), scale4);
+      v128.store(scores0 + (<usize>p << 2), s0);
+      v128.store(scores1 + (<usize>p << 2), s1);
+      max0 = f32x4.max(max0, s0);
+      max1 = f32x4.max(max1, s1);
     }
-    const inverse0 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores0, positions, maximum0));
-    const inverse1 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores1, positions, maximum1));
+    max0 = f32x4.max(max0, f32x4.shuffle(max0, max0, 2, 3, 0, 1));
+    max1 = f32x4.max(max1, f32x4.shuffle(max1, max1, 2, 3, 0, 1));
+    maximum0 = max(f32x4.extract_lane(max0, 0), f32x4.extract_lane(max0, 1));
+    maximum1 = max(f32x4.extract_lane(max1, 0), f32x4.extract_lane(max1, 1));
+  }
+  for (; p < positions; p++) {
+    const k = keys + <usize>p * kvStride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (let i = 0; i < headDim; i += 4) {
+      const key = cacheX4<T>(k + <usize>i * elementBytes);
+      a0 = madd(f32x4.mul(v128.load(q0 + (<usize>i << 2)), unscale), key, a0);
+      a1 = madd(f32x4.mul(v128.load(q1 + (<usize>i << 2)), unscale), key, a1);
+    }
+    const score0 = sumF32x4(a0) * scale, score1 = sumF32x4(a1) * scale;
+    store<f32>(scores0 + (<usize>p << 2), score0);
+    store<f32>(scores1 + (<usize>p << 2), score1);
+    maximum0 = max(maximum0, score0);
+    maximum1 = max(maximum1, score1);
+  }
+  const inverse0 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores0, positions, maximum0));
+  const inverse1 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores1, positions, maximum1));
 
-    // 16 dimensions of both heads at a time: 8 sums in registers, each weight splat serves four.
-    const v0 = values + headOffset;
-    let i = 0;
-    for (; i + 16 <= headDim; i += 16) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      let r0 = f32x4.splat(0), r1 = f32x4.splat(0), r2 = f32x4.splat(0), r3 = f32x4.splat(0);
-      const column = v0 + <usize>i * elementBytes;
-      for (let p = 0; p < positions; p++) {
-        const v = column + <usize>p * kvStride;
-        const w0 = f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), w1 = f32x4.splat(load<f32>(scores1 + (<usize>p << 2)));
-        const x0 = cacheX4<T>(v), x1 = cacheX4<T>(v + 4 * elementBytes);
-        const x2 = cacheX4<T>(v + 8 * elementBytes), x3 = cacheX4<T>(v + 12 * elementBytes);
-        s0 = madd(x0, w0, s0); s1 = madd(x1, w0, s1); s2 = madd(x2, w0, s2); s3 = madd(x3, w0, s3);
-        r0 = madd(x0, w1, r0); r1 = madd(x1, w1, r1); r2 = madd(x2, w1, r2); r3 = madd(x3, w1, r3);
-      }
-      const at0 = o0 + (<usize>i << 2), at1 = o1 + (<usize>i << 2);
-      v128.store(at0, f32x4.mul(s0, inverse0));
-      v128.store(at0, f32x4.mul(s1, inverse0), 16);
-      v128.store(at0, f32x4.mul(s2, inverse0), 32);
-      v128.store(at0, f32x4.mul(s3, inverse0), 48);
-      v128.store(at1, f32x4.mul(r0, inverse1));
-      v128.store(at1, f32x4.mul(r1, inverse1), 16);
-      v128.store(at1, f32x4.mul(r2, inverse1), 32);
-      v128.store(at1, f32x4.mul(r3, inverse1), 48);
+  // 16 dimensions of both heads at a time: 8 sums in registers, each weight splat serves four.
+  const v0 = values;
+  let i = 0;
+  for (; i + 16 <= headDim; i += 16) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let r0 = f32x4.splat(0), r1 = f32x4.splat(0), r2 = f32x4.splat(0), r3 = f32x4.splat(0);
+    const column = v0 + <usize>i * elementBytes;
+    for (let p = 0; p < positions; p++) {
+      const v = column + <usize>p * kvStride;
+      const w0 = f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), w1 = f32x4.splat(load<f32>(scores1 + (<usize>p << 2)));
+      const x0 = cacheX4<T>(v), x1 = cacheX4<T>(v + 4 * elementBytes);
+      const x2 = cacheX4<T>(v + 8 * elementBytes), x3 = cacheX4<T>(v + 12 * elementBytes);
+      s0 = madd(x0, w0, s0); s1 = madd(x1, w0, s1); s2 = madd(x2, w0, s2); s3 = madd(x3, w0, s3);
+      r0 = madd(x0, w1, r0); r1 = madd(x1, w1, r1); r2 = madd(x2, w1, r2); r3 = madd(x3, w1, r3);
     }
-    for (; i < headDim; i += 4) {
-      let s0 = f32x4.splat(0), r0 = f32x4.splat(0);
-      const column = v0 + <usize>i * elementBytes;
-      for (let p = 0; p < positions; p++) {
-        const x = cacheX4<T>(column + <usize>p * kvStride);
-        s0 = madd(x, f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), s0);
-        r0 = madd(x, f32x4.splat(load<f32>(scores1 + (<usize>p << 2))), r0);
-      }
-      v128.store(o0 + (<usize>i << 2), f32x4.mul(s0, inverse0));
-      v128.store(o1 + (<usize>i << 2), f32x4.mul(r0, inverse1));
+    const at0 = o0 + (<usize>i << 2), at1 = o1 + (<usize>i << 2);
+    v128.store(at0, f32x4.mul(s0, inverse0));
+    v128.store(at0, f32x4.mul(s1, inverse0), 16);
+    v128.store(at0, f32x4.mul(s2, inverse0), 32);
+    v128.store(at0, f32x4.mul(s3, inverse0), 48);
+    v128.store(at1, f32x4.mul(r0, inverse1));
+    v128.store(at1, f32x4.mul(r1, inverse1), 16);
+    v128.store(at1, f32x4.mul(r2, inverse1), 32);
+    v128.store(at1, f32x4.mul(r3, inverse1), 48);
+  }
+  for (; i < headDim; i += 4) {
+    let s0 = f32x4.splat(0), r0 = f32x4.splat(0);
+    const column = v0 + <usize>i * elementBytes;
+    for (let p = 0; p < positions; p++) {
+      const x = cacheX4<T>(column + <usize>p * kvStride);
+      s0 = madd(x, f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), s0);
+      r0 = madd(x, f32x4.splat(load<f32>(scores1 + (<usize>p << 2))), r0);
     }
+    v128.store(o0 + (<usize>i << 2), f32x4.mul(s0, inverse0));
+    v128.store(o1 + (<usize>i << 2), f32x4.mul(r0, inverse1));
   }
 }
 
@@ -295,70 +356,74 @@ const HALF_UNSCALE: f32 = reinterpret<f32>(0x77800000);
   out: usize, q: usize, keys: usize, values: usize,
   nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, lane: i32, nLanes: i32,
 ): void {
-  const elementBytes = <usize>sizeof<T>();
-  const kvStride = <usize>(nKvHeads * headDim) * elementBytes;
-  const unscale = f32x4.splat(cacheUnscale<T>());
+  const kvStride = <usize>(nKvHeads * headDim) * <usize>sizeof<T>();
   const items = nTokens * nHeads;
   for (let item = lane; item < items; item += nLanes) {
     const t = item / nHeads, h = item % nHeads;
     const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
-    const qr = q + ((<usize>item * headDim) << 2);
-    const o = out + ((<usize>item * headDim) << 2);
-    const positions = startPosition + t + 1;
-    const headOffset = <usize>(kvHead * headDim) * elementBytes;
+    const headOffset = <usize>(kvHead * headDim) * <usize>sizeof<T>();
+    const at = (<usize>item * headDim) << 2;
+    attendOne<T>(q + at, out + at, keys + headOffset, values + headOffset, kvStride, headDim, startPosition + t + 1, scale, scores);
+  }
+}
 
-    // scores[p] = q · k[p] * scale, and their maximum
-    let maximum: f32 = -Infinity;
-    for (let p = 0; p < positions; p++) {
-      const k = keys + <usize>p * kvStride + headOffset;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-      let i = 0;
-      for (; i + 8 <= headDim; i += 8) {
-        // Keys are unscaled before the product: q times a 2^-112-scaled key could be subnormal.
-        let k0 = cacheX4<T>(k + <usize>i * elementBytes), k1 = cacheX4<T>(k + <usize>(i + 4) * elementBytes);
-        if (sizeof<T>() == 2) {
-          k0 = f32x4.mul(k0, unscale);
-          k1 = f32x4.mul(k1, unscale);
-        }
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(qr + (<usize>i << 2)), k0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(qr + (<usize>i << 2), 16), k1));
-      }
-      if (i < headDim) a0 = f32x4.add(a0, f32x4.mul(v128.load(qr + (<usize>i << 2)), f32x4.mul(cacheX4<T>(k + <usize>i * elementBytes), unscale)));
-      const score = sumF32x4(f32x4.add(a0, a1)) * scale;
-      store<f32>(scores + (<usize>p << 2), score);
-      maximum = max(maximum, score);
-    }
-
-    // softmax weights, with the f16 unscale folded in: v * 2^-112 * (weight * 2^112)
-    const inverse = f32x4.splat(<f32>1 / softmaxWeights<T>(scores, positions, maximum));
-
-    // out = Σ_p weight[p] * v[p] / total, 16 dimensions at a time (4 sums in registers)
-    const v0 = values + headOffset;
+/** One query row qr over positions 0..positions-1 of keys/values (as attendPair); out row o. */
+function attendOne<T>(
+  qr: usize, o: usize, keys: usize, values: usize, kvStride: usize, headDim: i32, positions: i32, scale: f32, scores: usize,
+): void {
+  const elementBytes = <usize>sizeof<T>();
+  const unscale = f32x4.splat(cacheUnscale<T>());
+  // scores[p] = q · k[p] * scale, and their maximum
+  let maximum: f32 = -Infinity;
+  for (let p = 0; p < positions; p++) {
+    const k = keys + <usize>p * kvStride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
     let i = 0;
-    for (; i + 16 <= headDim; i += 16) {
-      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-      const column = v0 + <usize>i * elementBytes;
-      for (let p = 0; p < positions; p++) {
-        const v = column + <usize>p * kvStride;
-        const w = f32x4.splat(load<f32>(scores + (<usize>p << 2)));
-        s0 = f32x4.add(s0, f32x4.mul(cacheX4<T>(v), w));
-        s1 = f32x4.add(s1, f32x4.mul(cacheX4<T>(v + 4 * elementBytes), w));
-        s2 = f32x4.add(s2, f32x4.mul(cacheX4<T>(v + 8 * elementBytes), w));
-        s3 = f32x4.add(s3, f32x4.mul(cacheX4<T>(v + 12 * elementBytes), w));
+    for (; i + 8 <= headDim; i += 8) {
+      // Keys are unscaled before the product: q times a 2^-112-scaled key could be subnormal.
+      let k0 = cacheX4<T>(k + <usize>i * elementBytes), k1 = cacheX4<T>(k + <usize>(i + 4) * elementBytes);
+      if (sizeof<T>() == 2) {
+        k0 = f32x4.mul(k0, unscale);
+        k1 = f32x4.mul(k1, unscale);
       }
-      const at = o + (<usize>i << 2);
-      v128.store(at, f32x4.mul(s0, inverse));
-      v128.store(at, f32x4.mul(s1, inverse), 16);
-      v128.store(at, f32x4.mul(s2, inverse), 32);
-      v128.store(at, f32x4.mul(s3, inverse), 48);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(qr + (<usize>i << 2)), k0));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(qr + (<usize>i << 2), 16), k1));
     }
-    for (; i < headDim; i += 4) {
-      let s0 = f32x4.splat(0);
-      const column = v0 + <usize>i * elementBytes;
-      for (let p = 0; p < positions; p++) {
-        s0 = f32x4.add(s0, f32x4.mul(cacheX4<T>(column + <usize>p * kvStride), f32x4.splat(load<f32>(scores + (<usize>p << 2)))));
-      }
-      v128.store(o + (<usize>i << 2), f32x4.mul(s0, inverse));
+    if (i < headDim) a0 = f32x4.add(a0, f32x4.mul(v128.load(qr + (<usize>i << 2)), f32x4.mul(cacheX4<T>(k + <usize>i * elementBytes), unscale)));
+    const score = sumF32x4(f32x4.add(a0, a1)) * scale;
+    store<f32>(scores + (<usize>p << 2), score);
+    maximum = max(maximum, score);
+  }
+
+  // softmax weights, with the f16 unscale folded in: v * 2^-112 * (weight * 2^112)
+  const inverse = f32x4.splat(<f32>1 / softmaxWeights<T>(scores, positions, maximum));
+
+  // out = Σ_p weight[p] * v[p] / total, 16 dimensions at a time (4 sums in registers)
+  const v0 = values;
+  let i = 0;
+  for (; i + 16 <= headDim; i += 16) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    const column = v0 + <usize>i * elementBytes;
+    for (let p = 0; p < positions; p++) {
+      const v = column + <usize>p * kvStride;
+      const w = f32x4.splat(load<f32>(scores + (<usize>p << 2)));
+      s0 = f32x4.add(s0, f32x4.mul(cacheX4<T>(v), w));
+      s1 = f32x4.add(s1, f32x4.mul(cacheX4<T>(v + 4 * elementBytes), w));
+      s2 = f32x4.add(s2, f32x4.mul(cacheX4<T>(v + 8 * elementBytes), w));
+      s3 = f32x4.add(s3, f32x4.mul(cacheX4<T>(v + 12 * elementBytes), w));
     }
+    const at = o + (<usize>i << 2);
+    v128.store(at, f32x4.mul(s0, inverse));
+    v128.store(at, f32x4.mul(s1, inverse), 16);
+    v128.store(at, f32x4.mul(s2, inverse), 32);
+    v128.store(at, f32x4.mul(s3, inverse), 48);
+  }
+  for (; i < headDim; i += 4) {
+    let s0 = f32x4.splat(0);
+    const column = v0 + <usize>i * elementBytes;
+    for (let p = 0; p < positions; p++) {
+      s0 = f32x4.add(s0, f32x4.mul(cacheX4<T>(column + <usize>p * kvStride), f32x4.splat(load<f32>(scores + (<usize>p << 2)))));
+    }
+    v128.store(o + (<usize>i << 2), f32x4.mul(s0, inverse));
   }
 }
