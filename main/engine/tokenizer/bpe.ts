@@ -32,19 +32,28 @@ export class BpeEncoder {
   }
 
   private encodeWord(word: string): number[] {
-    const { idByText, mergeRanks } = this.vocab;
-    const whole = idByText.get(word);
+    const { ids, merges } = this.vocab;
+    const whole = ids.get(word);
     if (whole !== undefined && (this.ignoreMerges || word.length === 1)) return [whole];
 
     const symbols = new SymbolList(Array.from(word));
+    // The token each symbol spells (-1: none), so that merges are looked up by id pair.
+    const symbolIds = new Int32Array(symbols.chars.length);
+    for (let i = 0; i < symbolIds.length; i++) symbolIds[i] = ids.get(symbols.chars[i]!) ?? -1;
     const queue = new MergeQueue();
     const tryQueue = (left: number, right: number): void => {
       if (left < 0 || right < 0) return;
+      const length = symbols.length[left]! + symbols.length[right]!;
+      const slot = merges.find(symbolIds[left]!, symbolIds[right]!);
+      if (slot >= 0) {
+        queue.push({ left, right, priority: merges.rankAt(slot), length, made: merges.madeAt(slot) });
+        return;
+      }
+      if (!merges.hasTextMerges) return;
       const leftText = symbols.text(left);
       const rightText = symbols.text(right);
-      const rank = mergeRanks.get(`${leftText} ${rightText}`);
-      if (rank === undefined) return;
-      queue.push({ left, right, priority: rank, length: symbols.length[left]! + symbols.length[right]! });
+      const rank = merges.rankOfText(leftText, rightText);
+      if (rank !== undefined) queue.push({ left, right, priority: rank, length, made: ids.getPair(leftText, rightText) ?? -1 });
     };
     for (let i = 1; i < symbols.chars.length; i++) tryQueue(i - 1, i);
 
@@ -52,24 +61,23 @@ export class BpeEncoder {
       const candidate = queue.pop()!;
       if (!symbols.isCurrent(candidate)) continue;
       symbols.merge(candidate.left, candidate.right);
+      symbolIds[candidate.left] = candidate.made;
       tryQueue(symbols.prev[candidate.left]!, candidate.left);
       tryQueue(candidate.left, symbols.next[candidate.left]!);
     }
 
-    const ids: number[] = [];
+    const output: number[] = [];
     for (let i = 0; i >= 0; i = symbols.next[i]!) {
-      const text = symbols.text(i);
-      const id = idByText.get(text);
-      if (id !== undefined) {
-        ids.push(id);
+      if (symbolIds[i]! >= 0) {
+        output.push(symbolIds[i]!);
         continue;
       }
       // A symbol no token spells: fall back to its single characters, skipping any the vocabulary lacks.
-      for (const char of text) {
-        const charId = idByText.get(char);
-        if (charId !== undefined) ids.push(charId);
+      for (const char of symbols.text(i)) {
+        const charId = ids.get(char);
+        if (charId !== undefined) output.push(charId);
       }
     }
-    return ids;
+    return output;
   }
 }

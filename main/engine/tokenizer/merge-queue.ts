@@ -7,6 +7,8 @@ export interface MergeCandidate {
   priority: number;
   /** Combined length of both symbols when queued; a different length later means the entry is stale. */
   length: number;
+  /** The token the merged symbol spells; -1 when it spells none. */
+  made: number;
 }
 
 export class MergeQueue {

@@ -13,7 +13,7 @@ export class SpmEncoder {
   constructor(private readonly vocab: Vocab) {
     this.byteIds = new Int32Array(256).fill(-1);
     for (let byte = 0; byte < 256; byte++) {
-      const id = vocab.idByText.get(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
+      const id = vocab.ids.get(`<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`);
       if (id !== undefined) this.byteIds[byte] = id;
     }
   }
@@ -22,16 +22,15 @@ export class SpmEncoder {
   encode(text: string, prefixSpace: boolean, output: number[]): void {
     const escaped = (prefixSpace ? ' ' + text : text).replaceAll(' ', SPACE_MARK);
     if (escaped.length === 0) return;
-    const { idByText, scores } = this.vocab;
+    const { ids, scores } = this.vocab;
     const symbols = new SymbolList(Array.from(escaped));
     const queue = new MergeQueue();
     const tryQueue = (left: number, right: number): void => {
       if (left < 0 || right < 0) return;
-      const text = symbols.text(left) + symbols.text(right);
-      const id = idByText.get(text);
+      const id = ids.getPair(symbols.text(left), symbols.text(right));
       if (id === undefined) return;
       // Highest score first: the queue pops the lowest priority.
-      queue.push({ left, right, priority: -scores[id]!, length: symbols.length[left]! + symbols.length[right]! });
+      queue.push({ left, right, priority: -scores[id]!, length: symbols.length[left]! + symbols.length[right]!, made: id });
     };
     for (let i = 1; i < symbols.chars.length; i++) tryQueue(i - 1, i);
 
@@ -47,7 +46,7 @@ export class SpmEncoder {
     // character the vocabulary lacks, which falls back to its UTF-8 byte tokens.
     for (let i = 0; i >= 0; i = symbols.next[i]!) {
       const text = symbols.text(i);
-      const id = idByText.get(text);
+      const id = ids.get(text);
       if (id !== undefined) output.push(id);
       else this.pushBytes(text, output);
     }

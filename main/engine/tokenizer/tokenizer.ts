@@ -58,7 +58,7 @@ export class Tokenizer {
     const eos = new Set<number>();
     if (vocab.eosId !== undefined) eos.add(vocab.eosId);
     for (const text of END_OF_GENERATION_TEXTS) {
-      const id = vocab.idByText.get(text);
+      const id = vocab.ids.get(text);
       if (id !== undefined) eos.add(id);
     }
     this.eosIds = eos;
@@ -104,7 +104,7 @@ export class Tokenizer {
   }
 
   tokenId(text: string): number | undefined {
-    return this.vocab.idByText.get(text);
+    return this.vocab.ids.get(text);
   }
 
   decode(ids: Iterable<number>, options: DecodeOptions = {}): string {

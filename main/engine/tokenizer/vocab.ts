@@ -1,8 +1,11 @@
-// The vocabulary as stored in a GGUF file's `tokenizer.*` metadata, read once into plain arrays
-// and maps. Defaults follow llama.cpp (llama-vocab.cpp) where a key is absent.
+// The vocabulary as stored in a GGUF file's `tokenizer.*` metadata, read once into arrays and
+// compact lookup tables (token-ids.ts, merge-table.ts). Defaults follow llama.cpp
+// (llama-vocab.cpp) where a key is absent.
 
 import { TesseraError } from '../../../shared/errors.js';
 import type { GGUFMetadata, GGUFValue } from '../gguf/types.js';
+import { MergeTable } from './merge-table.js';
+import { TokenIds } from './token-ids.js';
 
 /** `tokenizer.ggml.token_type` values, numbered as in GGUF. */
 export enum TokenType {
@@ -24,9 +27,10 @@ export interface Vocab {
   readonly tokens: readonly string[];
   readonly types: Int32Array;
   readonly scores: Float32Array;
-  readonly idByText: ReadonlyMap<string, number>;
-  /** BPE merges: `left + ' ' + right` → rank. Empty for SPM. */
-  readonly mergeRanks: ReadonlyMap<string, number>;
+  /** Token text → id (the later id where two tokens share a text). */
+  readonly ids: TokenIds;
+  /** BPE merge ranks by the pair of tokens merged. Empty for SPM. */
+  readonly merges: MergeTable;
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
   readonly unkId: number | undefined;
@@ -72,17 +76,17 @@ export function readVocab(metadata: GGUFMetadata): Vocab {
   const types = toInt32(metadata.get('tokenizer.ggml.token_type'), count, TokenType.NORMAL);
   const scores = toFloat32(metadata.get('tokenizer.ggml.scores'), count);
 
-  const idByText = new Map<string, number>();
-  tokenList.forEach((text, id) => idByText.set(text, id));
-
-  const mergeRanks = new Map<string, number>();
+  const ids = new TokenIds(tokenList);
+  let mergeList: readonly string[] = [];
   if (kind === 'bpe') {
-    const merges = metadata.get('tokenizer.ggml.merges');
-    if (!Array.isArray(merges)) throw new TesseraError('GGUF_INVALID', 'tokenizer.ggml.merges is missing');
-    (merges as readonly string[]).forEach((merge, rank) => {
-      if (!mergeRanks.has(merge)) mergeRanks.set(merge, rank);
-    });
+    const value = metadata.get('tokenizer.ggml.merges');
+    if (!Array.isArray(value) || value.some((merge) => typeof merge !== 'string')) {
+      throw new TesseraError('GGUF_INVALID', 'tokenizer.ggml.merges is missing or not a string array');
+    }
+    mergeList = value as readonly string[];
   }
+  // The merge strings themselves are not kept: once the header is dropped they are garbage.
+  const merges = new MergeTable(mergeList, ids);
 
   const preValue = metadata.get('tokenizer.ggml.pre');
   const pre = kind === 'bpe' ? (typeof preValue === 'string' ? preValue : 'default') : undefined;
@@ -102,8 +106,8 @@ export function readVocab(metadata: GGUFMetadata): Vocab {
     tokens: tokenList,
     types,
     scores,
-    idByText,
-    mergeRanks,
+    ids,
+    merges,
     bosId: optionalId('tokenizer.ggml.bos_token_id', kind === 'spm' ? 1 : undefined),
     eosId: optionalId('tokenizer.ggml.eos_token_id', kind === 'spm' ? 2 : undefined),
     unkId: optionalId('tokenizer.ggml.unknown_token_id', kind === 'spm' ? 0 : undefined),

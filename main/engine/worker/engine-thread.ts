@@ -12,6 +12,7 @@ import { createBackend } from '../model/backends.js';
 import { loadShard } from '../model/llama.js';
 import { ShardRunner } from '../model/shard-runner.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { collectGarbage } from './collect-garbage.js';
 import { generate } from './generation.js';
 import { Embedder, poolingTypeOf } from './embedding.js';
 import { LoadProgress, type ProgressReport } from './load-progress.js';
@@ -65,6 +66,9 @@ async function handle(request: EngineRequest): Promise<void> {
       const started = performance.now();
       const { info, model } = await load(request.options, request.id);
       loaded = model;
+      // The header, the merge strings and the read buffers are garbage now: free them before the
+      // first prompt, which may keep this thread busy past the idle time V8 would wait for.
+      collectGarbage();
       reply({ type: 'loaded', id: request.id, info: { ...info, loadMs: performance.now() - started } });
       return;
     }
