@@ -6,7 +6,7 @@
 // which does not say where its left side ends) stays in a Map by text; the vocabularies we know
 // have none. Between them the two answer exactly what a Map of every merge string answered.
 
-import type { TokenIds } from './token-ids.js';
+import { mixHash, type TokenIds } from './token-ids.js';
 
 /** Per slot: left id (EMPTY: free slot), right id, rank, id of the token the merge makes (-1: none). */
 const FIELDS = 4;
@@ -89,7 +89,5 @@ export class MergeTable {
 }
 
 function hashPair(left: number, right: number): number {
-  let hash = Math.imul(left, 0x9e3779b1) ^ right;
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  return hash ^ (hash >>> 13);
+  return mixHash(Math.imul(left, 0x9e3779b1) ^ right);
 }

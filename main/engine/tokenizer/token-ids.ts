@@ -20,7 +20,7 @@ export class TokenIds {
     this.mask = capacity - 1;
     for (let id = 0; id < texts.length; id++) {
       const text = texts[id]!;
-      let slot = finish(hashText(text, HASH_SEED)) & this.mask;
+      let slot = mixHash(hashText(text, HASH_SEED)) & this.mask;
       for (;;) {
         const held = this.slots[slot]!;
         if (held === EMPTY || texts[held - 1] === text) break;
@@ -32,7 +32,7 @@ export class TokenIds {
 
   get(text: string): number | undefined {
     const { slots, mask, texts } = this;
-    for (let slot = finish(hashText(text, HASH_SEED)) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = mixHash(hashText(text, HASH_SEED)) & mask; ; slot = (slot + 1) & mask) {
       const held = slots[slot]!;
       if (held === EMPTY) return undefined;
       if (texts[held - 1] === text) return held - 1;
@@ -43,7 +43,7 @@ export class TokenIds {
   getPair(left: string, right: string): number | undefined {
     const { slots, mask, texts } = this;
     const length = left.length + right.length;
-    for (let slot = finish(hashText(right, hashText(left, HASH_SEED))) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = mixHash(hashText(right, hashText(left, HASH_SEED))) & mask; ; slot = (slot + 1) & mask) {
       const held = slots[slot]!;
       if (held === EMPTY) return undefined;
       const text = texts[held - 1]!;
@@ -60,8 +60,8 @@ function hashText(text: string, hash: number): number {
   return hash;
 }
 
-/** Mixes the high bits into the low ones, which pick the slot. */
-function finish(hash: number): number {
+/** Mixes the high bits into the low ones, which pick the slot (merge-table.ts hashes with it too). */
+export function mixHash(hash: number): number {
   hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
   return hash ^ (hash >>> 13);
 }

@@ -80,15 +80,15 @@ function dotRowsQ8_0x2x4(
   let b = 0;
   while (b < nb) {
     // The rows' f16 block scales, four at a time (one at a time at the end of a row).
-    const count = min(4, nb - b);
-    if (count == 4) {
+    const four = b + 4 <= nb;
+    if (four) {
       v128.store(scalesA, f16x4At(wsA + (<usize>b << 1)));
       v128.store(scalesB, f16x4At(wsB + (<usize>b << 1)));
     } else {
       store<f32>(scalesA, f16At(wsA + (<usize>b << 1)));
       store<f32>(scalesB, f16At(wsB + (<usize>b << 1)));
     }
-    const last = b + (count == 4 ? 4 : 1);
+    const last = b + (four ? 4 : 1);
     for (let k: usize = 0; b < last; b++, k += 4) {
       const a = wqA + (<usize>b << 5), c = wqB + (<usize>b << 5);
       const a0 = v128.load8x8_s(a), a1 = v128.load8x8_s(a, 8), a2 = v128.load8x8_s(a, 16), a3 = v128.load8x8_s(a, 24);

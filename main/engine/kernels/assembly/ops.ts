@@ -139,12 +139,29 @@ export function attention(
   // Query heads in pairs where each kv head serves an even number of them: one load of a key or
   // value feeds both.
   const paired = (nHeads / nKvHeads) % 2 == 0;
-  if (halfKv) {
-    if (paired) attentionPairs<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
-    else attentionOver<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
-  } else {
-    if (paired) attentionPairs<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
-    else attentionOver<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, lane, nLanes);
+  if (halfKv) attentionItems<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, paired, lane, nLanes);
+  else attentionItems<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, paired, lane, nLanes);
+}
+
+/** The (t, h) items of chunk `lane`, h a pair of heads (attendPair) where paired, else one (attendOne). */
+@inline function attentionItems<T>(
+  out: usize, q: usize, keys: usize, values: usize,
+  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, paired: bool,
+  lane: i32, nLanes: i32,
+): void {
+  const kvStride = <usize>(nKvHeads * headDim) * <usize>sizeof<T>();
+  const width = paired ? 2 : 1;
+  const perToken = nHeads / width;
+  const items = nTokens * perToken;
+  const rowBytes = <usize>headDim << 2;
+  for (let item = lane; item < items; item += nLanes) {
+    const t = item / perToken, h = (item % perToken) * width;
+    const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
+    const headOffset = <usize>(kvHead * headDim) * <usize>sizeof<T>();
+    const at = (<usize>(t * nHeads + h)) * rowBytes;
+    const positions = startPosition + t + 1;
+    if (paired) attendPair<T>(q + at, out + at, keys + headOffset, values + headOffset, kvStride, headDim, positions, scale, scores);
+    else attendOne<T>(q + at, out + at, keys + headOffset, values + headOffset, kvStride, headDim, positions, scale, scores);
   }
 }
 
@@ -204,24 +221,6 @@ function halfRowsToF32(src: usize, stride: usize, dst: usize, rows: i32, headDim
     store<f32>(at, weight * cacheUnscale<T>());
   }
   return total;
-}
-
-/** attentionOver for query heads 2j and 2j + 1 together (same kv head, same positions). */
-@inline function attentionPairs<T>(
-  out: usize, q: usize, keys: usize, values: usize,
-  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, lane: i32, nLanes: i32,
-): void {
-  const kvStride = <usize>(nKvHeads * headDim) * <usize>sizeof<T>();
-  const pairs = nHeads >> 1;
-  const items = nTokens * pairs;
-  const rowBytes = <usize>headDim << 2;
-  for (let item = lane; item < items; item += nLanes) {
-    const t = item / pairs, h = (item % pairs) << 1;
-    const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
-    const headOffset = <usize>(kvHead * headDim) * <usize>sizeof<T>();
-    const at = (<usize>(t * nHeads + h)) * rowBytes;
-    attendPair<T>(q + at, out + at, keys + headOffset, values + headOffset, kvStride, headDim, startPosition + t + 1, scale, scores);
-  }
 }
 
 /**
@@ -350,21 +349,6 @@ const HALF_UNSCALE: f32 = reinterpret<f32>(0x77800000);
 /** What turns cacheX4's values into true values: 2^112 for f16, 1 for f32. */
 @inline function cacheUnscale<T>(): f32 {
   return sizeof<T>() == 2 ? HALF_UNSCALE : 1;
-}
-
-@inline function attentionOver<T>(
-  out: usize, q: usize, keys: usize, values: usize,
-  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, lane: i32, nLanes: i32,
-): void {
-  const kvStride = <usize>(nKvHeads * headDim) * <usize>sizeof<T>();
-  const items = nTokens * nHeads;
-  for (let item = lane; item < items; item += nLanes) {
-    const t = item / nHeads, h = item % nHeads;
-    const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
-    const headOffset = <usize>(kvHead * headDim) * <usize>sizeof<T>();
-    const at = (<usize>item * headDim) << 2;
-    attendOne<T>(q + at, out + at, keys + headOffset, values + headOffset, kvStride, headDim, startPosition + t + 1, scale, scores);
-  }
 }
 
 /** One query row qr over positions 0..positions-1 of keys/values (as attendPair); out row o. */
