@@ -1,5 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import type { ResourceLimits } from 'node:worker_threads';
 import { WORKER_YOUNG_GENERATION_MB, spawnWorker, workerEntry } from './spawn.js';
 
 test('a TypeScript worker entry runs from the sources', async () => {
@@ -13,17 +14,18 @@ test('a TypeScript worker entry runs from the sources', async () => {
 });
 
 test('workers get a small nursery unless the caller sets their limits', async () => {
-  const defaults = spawnWorker(workerEntry(import.meta.url, 'spawn.fixture'), { workerData: { value: 1 } });
-  const chosen = spawnWorker(workerEntry(import.meta.url, 'spawn.fixture'), {
-    workerData: { value: 1 },
-    resourceLimits: { maxYoungGenerationSizeMb: 32, stackSizeMb: 8 },
-  });
-  try {
-    await Promise.all([defaults, chosen].map((worker) => new Promise((resolve) => worker.once('message', resolve))));
-    assert.equal(defaults.resourceLimits?.maxYoungGenerationSizeMb, WORKER_YOUNG_GENERATION_MB);
-    assert.equal(chosen.resourceLimits?.maxYoungGenerationSizeMb, 32);
-    assert.equal(chosen.resourceLimits?.stackSizeMb, 8);
-  } finally {
-    await Promise.all([defaults.terminate(), chosen.terminate()]);
-  }
+  const limitsOf = (options: Parameters<typeof spawnWorker>[1]) => {
+    const worker = spawnWorker(workerEntry(import.meta.url, 'resource-limits.fixture'), options);
+    return new Promise<ResourceLimits>((resolve, reject) => {
+      worker.once('message', (limits: ResourceLimits) => void worker.terminate().then(() => resolve(limits)));
+      worker.once('error', reject);
+    });
+  };
+  const [defaults, chosen] = await Promise.all([
+    limitsOf({}),
+    limitsOf({ resourceLimits: { maxYoungGenerationSizeMb: 32, stackSizeMb: 8 } }),
+  ]);
+  assert.equal(defaults.maxYoungGenerationSizeMb, WORKER_YOUNG_GENERATION_MB);
+  assert.equal(chosen.maxYoungGenerationSizeMb, 32);
+  assert.equal(chosen.stackSizeMb, 8);
 });
