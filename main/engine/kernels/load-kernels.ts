@@ -98,8 +98,8 @@ export interface KernelExports {
   readonly OP_ROPE: WasmGlobal;
   readonly OP_ATTENTION: WasmGlobal;
   readonly RELAXED_SIMD: WasmGlobal;
-  /** Scratch bytes per chunk of a matmul op. */
-  readonly MATMUL_SCRATCH_BYTES: WasmGlobal;
+  /** Scratch bytes per chunk of a matmul op over `cols` columns. */
+  matmulScratchBytes(cols: number): number;
 }
 
 export function instantiateKernels(module: WasmModule, memory: WasmMemory): KernelExports {

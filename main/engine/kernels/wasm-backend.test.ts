@@ -94,6 +94,37 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     });
   }
 
+  // Q8_0 rows are stored interleaved by groups of eight: rows written in pieces that cut groups,
+  // weights of odd heights fused into one op (their groups dealt out across lanes), and embed
+  // reading single rows back out of the groups.
+  test('Q8_0 weights written in pieces that split row groups compute and embed like whole ones', () => {
+    const cols = 256, nTokens = 7, random = seeded(808);
+    const heights = [21, 13, 40];
+    const x = randomVector(nTokens * cols, random);
+    const input = backend.alloc(nTokens * cols);
+    backend.write(input, x);
+    const rowBytes = (cols / 32) * 34;
+    const uploaded = heights.map((rows) => {
+      const bytes = randomWeightBytes(GGMLType.Q8_0, rows, cols, random);
+      const writer = backend.beginWeight(GGMLType.Q8_0, rows, cols);
+      for (const [from, to] of [[0, 3], [3, 11], [11, rows]] as const) writer.writeRows(from, bytes.subarray(from * rowBytes, to * rowBytes));
+      const weights = dequantizeReference(GGMLType.Q8_0, bytes, rows * cols);
+      return { weight: writer.weight, weights, rows, out: backend.alloc(nTokens * rows) };
+    });
+    backend.matmulShared(uploaded.map((u) => u.out), uploaded.map((u) => u.weight), input, nTokens);
+    for (const u of uploaded) {
+      const error = relativeError(backend.read(u.out), matmulReference(u.weights, u.rows, cols, x, nTokens));
+      assert.ok(error < 1e-2, `${u.rows} rows: relative error ${error}`);
+    }
+    const { weight, weights } = uploaded[0]!;
+    const tokens = Int32Array.from([20, 0, 7, 8, 15]);
+    const rows = backend.alloc(tokens.length * cols);
+    backend.embed(rows, weight, tokens);
+    const expected = new Float32Array(tokens.length * cols);
+    tokens.forEach((token, i) => expected.set(weights.subarray(token * cols, (token + 1) * cols), i * cols));
+    assertClose(backend.read(rows), expected, 1e-6, 'embed');
+  });
+
   // K-quant super-block scales are often f16 subnormals in real models; the kernels convert them
   // without subnormal float arithmetic, which must still give their exact values.
   const SCALE_OFFSETS: ReadonlyMap<GGMLType, readonly number[]> = new Map([

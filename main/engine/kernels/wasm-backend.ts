@@ -90,8 +90,8 @@ interface BackendArena {
   scratch: { address: number; bytes: number };
 }
 
-/** Weight types whose matmul reads x as q8 blocks of 32 (quantize.ts). */
-const Q8_32_TYPES = new Set<GGMLType>([GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q5_K]);
+/** Weight types whose matmul reads x as q8 blocks of 32 (quantize.ts), token by token. */
+const Q8_32_TYPES = new Set<GGMLType>([GGMLType.Q4_0, GGMLType.Q5_K]);
 /** Weight types whose matmul reads x as q8_K (one scale per 256 values). */
 const Q8_K_TYPES = new Set<GGMLType>([GGMLType.Q4_K, GGMLType.Q6_K]);
 
@@ -101,8 +101,6 @@ export class WasmBackend implements ComputeBackend {
   readonly name = 'wasm-simd';
   private disposed = false;
   private readonly opCodes: Record<OpName, number>;
-  /** Kernel scratch each chunk of a matmul op needs. */
-  private readonly matmulScratchBytes: number;
   private readonly arenas: BackendArena[] = [];
   private weightBytesInFirstArena = 0;
 
@@ -131,7 +129,6 @@ export class WasmBackend implements ComputeBackend {
       repack: k.OP_REPACK.value as number,
       toHalf: k.OP_TO_HALF.value as number,
     };
-    this.matmulScratchBytes = k.MATMUL_SCRATCH_BYTES.value as number;
   }
 
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
@@ -273,9 +270,7 @@ export class WasmBackend implements ComputeBackend {
           arena.memory.u8.set(part, staged);
           const firstBlock = firstRow * blocksPerRow + done / block.bytes;
           const blocks = part.length / block.bytes;
-          this.post(arena, this.opCodes.repack, [
-            type, staged, blocks, address + firstBlock * repacked.valueBytes, scalesAddress + firstBlock * repacked.scaleBytes,
-          ]);
+          this.post(arena, this.opCodes.repack, [type, staged, blocks, address, scalesAddress, firstBlock, blocksPerRow]);
           this.run(arena, blocks >= 4096 ? this.chunkLimit() : 1);
         }
       },
@@ -345,16 +340,17 @@ export class WasmBackend implements ComputeBackend {
     const parallel = totalRows * cols >= PARALLEL_MIN_WEIGHT_ELEMENTS;
     const chunks = parallel ? Math.max(1, Math.min(Math.ceil(totalRows / MIN_MATMUL_CHUNK_ROWS), this.chunkLimit())) : 1;
     // [quantized x | staged f32 x] [staged outputs] [each chunk's kernel scratch]
-    const base = this.scratchArea(arena, alignUp(inputBytes) + outBytes + chunks * this.matmulScratchBytes);
+    const base = this.scratchArea(arena, alignUp(inputBytes) + outBytes + chunks * arena.kernels.matmulScratchBytes(cols));
     let xAddress = input.address, xq = 0, xd = 0, xsum = 0;
     if (form !== 'f32') {
       // Quantize in arena 0, where x lives; the result is copied over if the weights live elsewhere.
       const at = arena === first ? base : this.scratchArea(first, inputBytes);
       xq = at;
-      xd = at + nTokens * cols * 2;
+      xd = at + paddedTokens(nTokens) * cols * 2;
       xsum = xd + (nTokens * cols / 32) * 4;
       const blocks = (nTokens * cols) / (form === 'q8_K' ? 256 : 32);
-      this.post(first, form === 'q8_K' ? this.opCodes.quantizeK : this.opCodes.quantize, [input.address, xq, xd, xsum, cols, nTokens]);
+      const grouped = form === 'q8-grouped' ? 1 : 0;
+      this.post(first, form === 'q8_K' ? this.opCodes.quantizeK : this.opCodes.quantize, [input.address, xq, xd, xsum, cols, nTokens, grouped]);
       this.run(first, nTokens > 1 && nTokens * cols >= PARALLEL_MIN_ELEMENTS ? Math.min(blocks, this.chunkLimit()) : 1);
       if (arena !== first) {
         arena.memory.u8.set(first.memory.u8.subarray(at, at + inputBytes), base);
@@ -553,16 +549,24 @@ function newArena(module: WasmModule, index: number, maxArenaBytes: number): Bac
   return { index, memory, kernels, controlAddress, scratch: { address: 0, bytes: 0 } };
 }
 
-/** How a matmul over weights of `type` reads its input. */
-function activationForm(type: GGMLType): 'f32' | 'q8' | 'q8_K' {
+/** How a matmul over weights of `type` reads its input (Q8_0: q8 blocks of 32, grouped by four tokens). */
+function activationForm(type: GGMLType): 'f32' | 'q8' | 'q8-grouped' | 'q8_K' {
+  if (type === GGMLType.Q8_0) return 'q8-grouped';
   if (Q8_K_TYPES.has(type)) return 'q8_K';
   return Q8_32_TYPES.has(type) ? 'q8' : 'f32';
 }
 
-/** Scratch bytes of x's quantized form: xq (up to int16), then xd and the block sums. */
-/** xq (i16), xd and xsum (f32 per block of 32), and xd4 (xd by groups of four tokens): see quantize.ts. */
+/**
+ * Scratch bytes of x's quantized form: xq (up to int16, room for whole groups of four tokens), xd
+ * and xsum (f32 per block of 32), and xd4 (xd by groups of four tokens): see assembly/quantize.ts.
+ */
 function quantizedBytes(nTokens: number, cols: number): number {
-  return nTokens * cols * 2 + (nTokens * cols / 32) * 8 + Math.ceil(nTokens / 4) * 4 * (cols / 32) * 4;
+  return paddedTokens(nTokens) * cols * 2 + (nTokens * cols / 32) * 8 + paddedTokens(nTokens) * (cols / 32) * 4;
+}
+
+/** Tokens rounded up to whole groups of four. */
+function paddedTokens(nTokens: number): number {
+  return Math.ceil(nTokens / 4) * 4;
 }
 
 function alignUp(bytes: number): number {

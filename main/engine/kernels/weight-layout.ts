@@ -1,7 +1,8 @@
 // How each GGUF weight type is laid out in wasm memory for the kernels (see assembly/types.ts);
 // the repacking itself runs in wasm (assembly/repack.ts).
-// Q8_0 and Q4_0 are repacked: each row's quants become contiguous and the f16 block scales move to
-// a separate array, same total bytes. Q4_K is split into its nibbles (128 bytes per super-block)
+// Q8_0 is repacked into rows interleaved eight at a time (quants and f16 block scales in separate
+// arrays; rows padded to a multiple of eight, see assembly/matmul-q8_0.ts). Q4_0 is repacked: each
+// row's quants become contiguous and the f16 block scales move to a separate array, same bytes. Q4_K is split into its nibbles (128 bytes per super-block)
 // and a 20-byte record per super-block with the 6-bit scale/min pairs unpacked to bytes (4 bytes
 // more than GGUF's 144). The other types keep their GGUF bytes.
 import { TesseraError } from '../../../shared/errors.js';
@@ -29,7 +30,11 @@ export function weightLayout(type: GGMLType, rows: number, cols: number): Weight
     throw new TesseraError('KERNEL_BAD_ARGUMENT', `a ${GGMLType[type]} weight cannot be ${rows} x ${cols}: cols must be a multiple of ${block.elements}`);
   }
   const ggufBytes = rows * (cols / block.elements) * block.bytes;
-  if (type === GGMLType.Q8_0 || type === GGMLType.Q4_0) {
+  if (type === GGMLType.Q8_0) {
+    const paddedRows = Math.ceil(rows / Q8_0_ROW_GROUP) * Q8_0_ROW_GROUP;
+    return { valueBytes: paddedRows * cols, scaleBytes: paddedRows * (cols / 32) * 2, ggufBytes };
+  }
+  if (type === GGMLType.Q4_0) {
     const scaleBytes = rows * (cols / 32) * 2;
     return { valueBytes: ggufBytes - scaleBytes, scaleBytes, ggufBytes };
   }
@@ -39,6 +44,9 @@ export function weightLayout(type: GGMLType, rows: number, cols: number): Weight
   }
   return { valueBytes: ggufBytes, scaleBytes: 0, ggufBytes };
 }
+
+/** Rows the Q8_0 layout interleaves. */
+const Q8_0_ROW_GROUP = 8;
 
 /** Repacked Q4_K record per super-block: d f16, dmin f16, scale u8[8], min u8[8]. */
 const Q4_K_META_BYTES = 20;

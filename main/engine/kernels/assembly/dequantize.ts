@@ -18,17 +18,23 @@ import { BF16, F16, F32, Q4_0, Q4_K, Q5_K, Q6_K, Q8_0, rowBytes, rowScaleBytes }
 
 /** out[0..cols) = W[r, :]. */
 export function dequantizeRow(type: i32, w: usize, ws: usize, r: i32, cols: i32, out: usize): void {
+  if (type == Q8_0) {
+    // Interleaved by groups of eight rows (matmul-q8_0.ts): this row's pairs lie 16 bytes apart.
+    const nb = cols >> 5;
+    const slot = <usize>(r & 7) << 1;
+    const values = w + <usize>(r >> 3) * nb * 256 + slot, scales = ws + <usize>(r >> 3) * nb * 16 + slot;
+    for (let i = 0; i < cols; i++) {
+      const q = <f32>load<i8>(values + (<usize>(i >> 5) << 8) + (<usize>((i & 31) >> 1) << 4) + (i & 1));
+      store<f32>(out + (<usize>i << 2), q * f16At(scales + (<usize>(i >> 5) << 4)));
+    }
+    return;
+  }
   const row = w + <usize>r * rowBytes(type, cols);
   const scales = ws + <usize>r * rowScaleBytes(type, cols);
   switch (type) {
     case F32: memory.copy(out, row, <usize>cols << 2); return;
     case F16: for (let i = 0; i < cols; i++) store<f32>(out + (<usize>i << 2), f16At(row + (<usize>i << 1))); return;
     case BF16: for (let i = 0; i < cols; i++) store<f32>(out + (<usize>i << 2), bf16At(row + (<usize>i << 1))); return;
-    case Q8_0:
-      for (let i = 0; i < cols; i++) {
-        store<f32>(out + (<usize>i << 2), <f32>load<i8>(row + i) * f16At(scales + (<usize>(i >> 5) << 1)));
-      }
-      return;
     case Q4_0:
       for (let b = 0; b < cols >> 5; b++) {
         const d = f16At(scales + (<usize>b << 1));

@@ -10,7 +10,8 @@
 
 import { attention, add, addBias, rmsnorm, rope, swiglu } from './ops';
 import { embed } from './dequantize';
-import { MATMUL_SCRATCH_BYTES as SCRATCH_PER_CHUNK, matmulShare } from './matmul';
+import { matmulShare } from './matmul';
+export { matmulScratchBytes } from './matmul';
 import { quantizeRows, quantizeRowsQ8_K } from './quantize';
 import { repackBlocks, toHalf } from './repack';
 
@@ -26,9 +27,6 @@ export const OP_ATTENTION: i32 = 9;
 export const OP_QUANTIZE_K: i32 = 10;
 export const OP_REPACK: i32 = 11;
 export const OP_TO_HALF: i32 = 12;
-
-/** Scratch bytes each chunk of a matmul op needs (after the op's weights in its arguments). */
-export const MATMUL_SCRATCH_BYTES: i32 = SCRATCH_PER_CHUNK;
 
 /** 1 when built with relaxed SIMD (q8_K activations are int8), else 0. */
 export const RELAXED_SIMD: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
@@ -75,7 +73,7 @@ export function runOp(control: usize, tag: u32): i32 {
 function runChunk(control: usize, lane: i32, nLanes: i32): void {
   switch (load<i32>(control + 128)) {
     case OP_QUANTIZE:
-      quantizeRows(u(control, 0), u(control, 1), u(control, 2), u(control, 3), i(control, 4), i(control, 5), lane, nLanes);
+      quantizeRows(u(control, 0), u(control, 1), u(control, 2), u(control, 3), i(control, 4), i(control, 5), i(control, 6) != 0, lane, nLanes);
       break;
     case OP_QUANTIZE_K:
       quantizeRowsQ8_K(u(control, 0), u(control, 1), u(control, 2), u(control, 3), i(control, 4), i(control, 5), lane, nLanes);
@@ -108,7 +106,7 @@ function runChunk(control: usize, lane: i32, nLanes: i32): void {
       );
       break;
     case OP_REPACK:
-      repackBlocks(i(control, 0), u(control, 1), i(control, 2), u(control, 3), u(control, 4), lane, nLanes);
+      repackBlocks(i(control, 0), u(control, 1), i(control, 2), u(control, 3), u(control, 4), i(control, 5), i(control, 6), lane, nLanes);
       break;
     case OP_TO_HALF:
       toHalf(u(control, 0), u(control, 1), i(control, 2), lane, nLanes);

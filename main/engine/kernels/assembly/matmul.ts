@@ -12,11 +12,18 @@ import { X_BYTES } from './quantize';
 import { BF16, F16, F32, Q4_0, Q4_K, Q5_K, Q6_K, Q8_0, rowBytes, rowScaleBytes } from './types';
 
 const ROW_BLOCK: i32 = 16;
+/** Rows are dealt out to chunks by groups of this many: the Q8_0 layout interleaves eight rows. */
+const ROW_GROUP: i32 = 8;
+
 /**
- * Scratch bytes per chunk: the "fence" slot the four-token kernels store to between tokens (see
- * dotRowQ4_Kx4), a cache line of its own per chunk so that lanes do not share one.
+ * Scratch bytes per chunk of a matmul over `cols` columns: the "fence" slot the four-token kernels
+ * store to between tokens (see dotRowQ4_Kx4) and the Q8_0 tile's accumulators (128 bytes), then
+ * the Q8_0 row group's f32 scales (32 bytes per block of 32 columns). A multiple of 64, so lanes
+ * never share a cache line.
  */
-export const MATMUL_SCRATCH_BYTES: i32 = 128;
+export function matmulScratchBytes(cols: i32): i32 {
+  return 128 + ((cols + 63) & ~63);
+}
 
 export function dotRowF32(w: usize, x: usize, cols: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
@@ -142,27 +149,29 @@ function matmulTiled(
 
 /**
  * One matmul op over 1..3 weights that share an input (q/k/v, gate/up): the chunk takes share
- * `lane` of `nLanes` of their rows laid end to end. Arguments at `args` (u32 words):
+ * `lane` of `nLanes` of their row groups (ROW_GROUP rows, fewer at a weight's end) laid end to
+ * end. Arguments at `args` (u32 words):
  * [0] count  [1] cols  [2] nTokens  [3] x  [4] xq  [5] xd  [6] xsum, then per weight
- * [7 + 5i ..] type, w, ws, rows, out, and after them the scratch (MATMUL_SCRATCH_BYTES per chunk).
+ * [7 + 5i ..] type, w, ws, rows, out, and after them the scratch (matmulScratchBytes(cols) per chunk).
  */
 export function matmulShare(args: usize, lane: i32, nLanes: i32): void {
   const count = load<i32>(args);
   const cols = load<i32>(args, 4), nTokens = load<i32>(args, 8);
-  let totalRows = 0;
-  for (let i = 0; i < count; i++) totalRows += load<i32>(args + 28 + <usize>(i * 20), 12);
-  const start = shareStart(totalRows, lane, nLanes), end = shareStart(totalRows, lane + 1, nLanes);
-  const scratch = load<u32>(args + 28 + <usize>(count * 20)) + <usize>lane * MATMUL_SCRATCH_BYTES;
+  let totalGroups = 0;
+  for (let i = 0; i < count; i++) totalGroups += (load<i32>(args + 28 + <usize>(i * 20), 12) + ROW_GROUP - 1) / ROW_GROUP;
+  const start = shareStart(totalGroups, lane, nLanes), end = shareStart(totalGroups, lane + 1, nLanes);
+  const scratch = load<u32>(args + 28 + <usize>(count * 20)) + <usize>lane * matmulScratchBytes(cols);
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const weight = args + 28 + <usize>(i * 20);
     const rows = load<i32>(weight, 12);
-    const rowStart = max(start - offset, 0), rowEnd = min(end - offset, rows);
+    const groups = (rows + ROW_GROUP - 1) / ROW_GROUP;
+    const rowStart = max(start - offset, 0) * ROW_GROUP, rowEnd = min(min(end - offset, groups) * ROW_GROUP, rows);
     matmulRows(
       load<i32>(weight), load<u32>(weight, 4), load<u32>(weight, 8), rows, cols,
       load<u32>(args, 12), load<u32>(args, 16), load<u32>(args, 20), load<u32>(args, 24), load<u32>(weight, 16),
       nTokens, rowStart, rowEnd, scratch,
     );
-    offset += rows;
+    offset += groups;
   }
 }

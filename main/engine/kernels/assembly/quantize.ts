@@ -3,18 +3,20 @@
 // widened to int16 so the dot products need no sign extension of x inside the hot loop).
 //
 // x:    [nTokens, cols] f32
-// xq:   [nTokens, cols] i16        x ≈ xq * xd[block]
+// xq:   [nTokens, cols] i16        x ≈ xq * xd[block]; or, grouped (for Q8_0, matmul-q8_0.ts),
+//       [ceil(nTokens / 4), cols / 2, 4, 2] i16: each pair of values of four consecutive tokens
+//       side by side (token t's pair k at group t / 4, byte 16k + 4 (t % 4))
 // xd:   [nTokens, cols / 32] f32   block scale = max|x| / 127
 // xsum: [nTokens, cols / 32] f32   xd * sum(xq) over the block (for the min terms of K-quants)
 // xd4:  [ceil(nTokens / 4), cols / 32, 4] f32 at xsum + nTokens * cols / 32 * 4: xd again, the
-//       scales of four consecutive tokens side by side, so the four-token Q8_0 kernel scales
-//       their block sums with one vector multiply
+//       scales of four consecutive tokens side by side (the Q8_0 tile reads them at constant
+//       offsets from one pointer)
 // Requires cols % 32 == 0. Tokens are split over lanes.
 
 import { maxF32x4, shareStart, sumI32x4, truncF32x4 } from './common';
 
 export function quantizeRows(
-  x: usize, xq: usize, xd: usize, xsum: usize, cols: i32, nTokens: i32, lane: i32, nLanes: i32,
+  x: usize, xq: usize, xd: usize, xsum: usize, cols: i32, nTokens: i32, grouped: bool, lane: i32, nLanes: i32,
 ): void {
   const nb = cols >> 5;
   const totalBlocks = nb * nTokens;
@@ -28,17 +30,26 @@ export function quantizeRows(
     const m = max(f32x4.extract_lane(amax, 0), f32x4.extract_lane(amax, 1));
     const d: f32 = m / 127;
     const inverse = f32x4.splat(d != 0 ? <f32>1 / d : 0);
-    const dst = xq + (<usize>b << 6);
+    const t = b / nb, block = b - t * nb;
     let sum = i32x4.splat(0);
     for (let i = 0; i < 4; i++) {
       const a = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5)), inverse)));
       const c = truncF32x4(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 5), 16), inverse)));
       sum = i32x4.add(sum, i32x4.add(a, c));
-      v128.store(dst + (<usize>i << 4), i16x8.narrow_i32x4_s(a, c));
+      const values = i16x8.narrow_i32x4_s(a, c);
+      if (grouped) {
+        // Four pairs, 16 bytes apart, in this token's slot of its group.
+        const dst = xq + <usize>(t >> 2) * (<usize>cols << 3) + (<usize>(block * 16 + i * 4) << 4) + (<usize>(t & 3) << 2);
+        v128.store32_lane(dst, values, 0);
+        v128.store32_lane(dst, values, 1, 16);
+        v128.store32_lane(dst, values, 2, 32);
+        v128.store32_lane(dst, values, 3, 48);
+      } else {
+        v128.store(xq + (<usize>b << 6) + (<usize>i << 4), values);
+      }
     }
     store<f32>(xd + (<usize>b << 2), d);
     store<f32>(xsum + (<usize>b << 2), d * <f32>sumI32x4(sum));
-    const t = b / nb, block = b - t * nb;
     store<f32>(xd4 + ((<usize>((t >> 2) * nb + block) << 4) | (<usize>(t & 3) << 2)), d);
   }
 }

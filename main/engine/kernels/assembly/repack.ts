@@ -1,7 +1,9 @@
 // Load-time and cache helpers that move bytes, not arithmetic.
 //
 // repackBlocks: GGUF blocks staged in memory into the kernels' weight layout (../weight-layout.ts):
-//   Q8_0 (34-byte blocks: f16 d, 32 int8)   -> quants at values + 32b, d at scales + 2b
+//   Q8_0 (34-byte blocks: f16 d, 32 int8)   -> rows interleaved by groups of eight (matmul-q8_0.ts):
+//        row r, block b's pair k at values + 256 (nb (r / 8) + b) + 16k + 2 (r % 8), its d at
+//        scales + 16 (nb (r / 8) + b) + 2 (r % 8)
 //   Q4_0 (18-byte blocks: f16 d, 16 bytes)  -> nibbles at values + 16b, d at scales + 2b
 //   Q4_K (144-byte blocks: d, dmin, 12 packed 6-bit scale/min bytes, 128 nibble bytes)
 //        -> nibbles at values + 128b, record (d, dmin, scale u8[8], min u8[8]) at scales + 20b
@@ -12,19 +14,29 @@
 import { shareStart } from './common';
 import { Q4_0, Q4_K, Q8_0 } from './types';
 
-/** Blocks [0, blocks) of `type` at src into values/scales (both already at the first block). */
-export function repackBlocks(type: i32, src: usize, blocks: i32, values: usize, scales: usize, lane: i32, nLanes: i32): void {
+/**
+ * `blocks` GGUF blocks of `type` staged at src, the weight's blocks [firstBlock, firstBlock +
+ * blocks) in row order (blocksPerRow to a row), into the weight's values/scales arrays.
+ */
+export function repackBlocks(
+  type: i32, src: usize, blocks: i32, values: usize, scales: usize, firstBlock: i32, blocksPerRow: i32, lane: i32, nLanes: i32,
+): void {
   const end = shareStart(blocks, lane + 1, nLanes);
   let b = shareStart(blocks, lane, nLanes);
   if (type == Q8_0) {
     for (; b < end; b++) {
       const s = src + <usize>b * 34;
-      store<u16>(scales + (<usize>b << 1), load<u16>(s));
-      const v = values + (<usize>b << 5);
-      v128.store(v, v128.load(s + 2));
-      v128.store(v, v128.load(s + 18), 16);
+      const row = (firstBlock + b) / blocksPerRow, block = firstBlock + b - row * blocksPerRow;
+      const at = <usize>(row >> 3) * blocksPerRow + block, slot = <usize>(row & 7) << 1;
+      store<u16>(scales + (at << 4) + slot, load<u16>(s));
+      const v = values + (at << 8) + slot;
+      for (let k: usize = 0; k < 16; k++) store<u16>(v + (k << 4), load<u16>(s + 2 + (k << 1)));
     }
-  } else if (type == Q4_0) {
+    return;
+  }
+  values += <usize>firstBlock * (type == Q4_0 ? 16 : 128);
+  scales += <usize>firstBlock * (type == Q4_0 ? 2 : 20);
+  if (type == Q4_0) {
     for (; b < end; b++) {
       const s = src + <usize>b * 18;
       store<u16>(scales + (<usize>b << 1), load<u16>(s));

@@ -8,12 +8,14 @@ export const Q5_K: i32 = 13;
 export const Q6_K: i32 = 14;
 export const BF16: i32 = 30;
 
-/** Bytes of one weight row's quants/values as the kernels store it (scales of Q8_0/Q4_0 live apart). */
+/**
+ * Bytes of one weight row's quants/values as the kernels store it (scales of Q4_0 live apart).
+ * Not for Q8_0, whose rows are interleaved eight at a time (matmul-q8_0.ts).
+ */
 export function rowBytes(type: i32, cols: i32): usize {
   switch (type) {
     case F32: return <usize>cols << 2;
     case F16: case BF16: return <usize>cols << 1;
-    case Q8_0: return <usize>cols;
     case Q4_0: return <usize>cols >> 1;
     case Q4_K: return <usize>(cols >> 8) * 128;
     case Q5_K: return <usize>(cols >> 8) * 176;
@@ -22,8 +24,8 @@ export function rowBytes(type: i32, cols: i32): usize {
   return 0;
 }
 
-/** Bytes of one row's separate scales: f16 per block (Q8_0, Q4_0), 20 per super-block (Q4_K), else 0. */
+/** Bytes of one row's separate scales: f16 per block (Q4_0), 20 per super-block (Q4_K), else 0. */
 export function rowScaleBytes(type: i32, cols: i32): usize {
   if (type == Q4_K) return <usize>(cols >> 8) * 20;
-  return type == Q8_0 || type == Q4_0 ? <usize>(cols >> 5) << 1 : 0;
+  return type == Q4_0 ? <usize>(cols >> 5) << 1 : 0;
 }
