@@ -515,6 +515,9 @@ export class WasmBackend implements ComputeBackend {
   private scratchArea(arena: BackendArena, bytes: number): number {
     if (bytes > arena.scratch.bytes) {
       const size = Math.max(bytes, arena.scratch.bytes * 2, 1 << 16);
+      // The outgrown region goes back to the arena: the new one starts there when it is the top,
+      // else a later buffer (a weight, a KV cache) takes it instead of leaving it resident unused.
+      if (arena.scratch.bytes > 0) arena.memory.release(arena.scratch.address, arena.scratch.bytes);
       arena.scratch = { address: arena.memory.allocate(size), bytes: size };
     }
     return arena.scratch.address;
