@@ -32,6 +32,12 @@ export interface WeightWriter {
   readonly weight: Weight;
   /** `data` holds whole rows firstRow, firstRow + 1, … in GGUF encoding; it may be reused afterwards. */
   writeRows(firstRow: number, data: Uint8Array): void;
+  /**
+   * Optional: the backend's own memory for rows firstRow.. (at least one whole row, at most
+   * `count`), for a loader to read the file straight into and then pass to writeRows, which
+   * copies nothing more. Valid until the backend's next call other than writeRows of this view.
+   */
+  rowsBuffer?(firstRow: number, count: number): Uint8Array;
 }
 
 export type RopeStyle =

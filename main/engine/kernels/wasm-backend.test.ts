@@ -292,6 +292,32 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     });
   }
 
+  for (const type of [GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K, GGMLType.F32]) {
+    test(`a ${GGMLType[type]} weight read into the backend's own row buffers equals one uploaded whole`, () => {
+      const rows = 40, cols = 512, random = seeded(type + 400);
+      const bytes = randomWeightBytes(type, rows, cols, random);
+      const whole = backend.uploadWeight(type, rows, cols, bytes);
+      const writer = backend.beginWeight(type, rows, cols);
+      const rowBytes = bytes.length / rows;
+      for (let row = 0; row < rows; ) {
+        const part = writer.rowsBuffer!(row, Math.min(16, rows - row));
+        // wasm memory itself, not a copy a loader would have to make.
+        assert.ok(part.buffer instanceof SharedArrayBuffer);
+        assert.equal(part.length % rowBytes, 0);
+        part.set(bytes.subarray(row * rowBytes, row * rowBytes + part.length));
+        writer.writeRows(row, part);
+        row += part.length / rowBytes;
+      }
+      const x = randomVector(3 * cols, random);
+      const xBuffer = backend.alloc(x.length), a = backend.alloc(3 * rows), b = backend.alloc(3 * rows);
+      backend.write(xBuffer, x);
+      backend.matmul(a, whole, xBuffer, 3);
+      backend.matmul(b, writer.weight, xBuffer, 3);
+      assert.deepEqual(backend.read(b), backend.read(a));
+      assert.throws(() => writer.rowsBuffer!(39, 2), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+    });
+  }
+
   test('read, write and copy move elements at offsets', () => {
     const a = backend.alloc(10), b = backend.alloc(10);
     backend.write(a, Float32Array.from([1, 2, 3]), 4);

@@ -253,6 +253,15 @@ export class WasmBackend implements ComputeBackend {
     const block = GGML_BLOCK[type];
     const blocksPerRow = cols / block.elements;
     const repacked = repackedBlock(type);
+    /** Splits `blocks` GGUF blocks staged at `staged` into the weight's values and scales from block `firstBlock`. */
+    const repack = (staged: number, firstBlock: number, blocks: number): void => {
+      this.post(arena, this.opCodes.repack, [
+        type, staged, blocks, address + firstBlock * repacked!.valueBytes, scalesAddress + firstBlock * repacked!.scaleBytes,
+      ]);
+      this.run(arena, blocks >= 4096 ? this.chunkLimit() : 1);
+    };
+    // The last view rowsBuffer handed out, and the row it starts at.
+    let lent: { view: Uint8Array; firstRow: number } | undefined;
     return {
       weight,
       writeRows: (firstRow: number, data: Uint8Array): void => {
@@ -261,8 +270,14 @@ export class WasmBackend implements ComputeBackend {
         if (!Number.isInteger(firstRow) || !Number.isInteger(count) || firstRow < 0 || firstRow + count > rows) {
           throw new TesseraError('KERNEL_BAD_ARGUMENT', `${data.length} bytes are not whole rows ${firstRow}.. of a ${rows}-row ${GGMLType[type]} weight`);
         }
+        const inPlace = lent !== undefined && data === lent.view && firstRow === lent.firstRow;
+        lent = undefined;
         if (repacked === undefined) {
-          arena.memory.u8.set(data, address + firstRow * rowBytes);
+          if (!inPlace) arena.memory.u8.set(data, address + firstRow * rowBytes);
+          return;
+        }
+        if (inPlace) {
+          repack(data.byteOffset, firstRow * blocksPerRow, data.length / block.bytes);
           return;
         }
         // Staged in pieces into wasm memory, then split into values and scales by the kernel.
@@ -271,13 +286,27 @@ export class WasmBackend implements ComputeBackend {
           const part = data.subarray(done, Math.min(done + piece, data.length));
           const staged = this.scratchArea(arena, part.length);
           arena.memory.u8.set(part, staged);
-          const firstBlock = firstRow * blocksPerRow + done / block.bytes;
-          const blocks = part.length / block.bytes;
-          this.post(arena, this.opCodes.repack, [
-            type, staged, blocks, address + firstBlock * repacked.valueBytes, scalesAddress + firstBlock * repacked.scaleBytes,
-          ]);
-          this.run(arena, blocks >= 4096 ? this.chunkLimit() : 1);
+          repack(staged, firstRow * blocksPerRow + done / block.bytes, part.length / block.bytes);
         }
+      },
+      // Rows kept as GGUF bytes are read into their place; repacked ones into the scratch, whole
+      // rows up to the staging bound, where the kernel splits them.
+      rowsBuffer: (firstRow: number, count: number): Uint8Array => {
+        this.checkOpen();
+        if (!Number.isInteger(firstRow) || !Number.isInteger(count) || firstRow < 0 || count < 1 || firstRow + count > rows) {
+          throw new TesseraError('KERNEL_BAD_ARGUMENT', `rows ${firstRow}..${firstRow + count - 1} are not rows of a ${rows}-row ${GGMLType[type]} weight`);
+        }
+        let view: Uint8Array;
+        if (repacked === undefined) {
+          const start = address + firstRow * rowBytes;
+          view = arena.memory.u8.subarray(start, start + count * rowBytes);
+        } else {
+          const bytes = Math.min(count, Math.max(1, Math.floor(REPACK_STAGING_BYTES / rowBytes))) * rowBytes;
+          const staged = this.scratchArea(arena, bytes);
+          view = arena.memory.u8.subarray(staged, staged + bytes);
+        }
+        lent = { view, firstRow };
+        return view;
       },
     };
   }

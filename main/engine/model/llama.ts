@@ -302,7 +302,8 @@ export interface LoadShardOptions {
   readonly readTensor: TensorReader;
   /**
    * Optional: reads part of a tensor. With it (and a backend that has `beginWeight`) matrices
-   * stream into the backend in LOAD_PIECE_BYTES pieces, so no whole tensor is held in JS memory.
+   * stream into the backend in LOAD_PIECE_BYTES pieces, so no whole tensor is held in JS memory
+   * (none of it at all where the backend lends memory to read into: `WeightWriter.rowsBuffer`).
    */
   readonly readTensorRange?: TensorRangeReader;
   /** Bytes per piece when streaming (default LOAD_PIECE_BYTES; tests pass less). */
@@ -331,7 +332,8 @@ export async function loadShard(options: LoadShardOptions): Promise<LlamaShard> 
   const plan = planTensors(header, config, start, end, isFirst, isLast);
 
   const readRange = options.readTensorRange;
-  // One buffer for every piece of every matrix (allocated on first use).
+  // One buffer for every piece of every matrix (allocated on first use), unless the backend lends
+  // its own memory to read into: then the weights never pass through JS memory at all.
   let piece: Uint8Array | undefined;
   const matrix = async (name: string): Promise<Weight> => {
     const info = plan.get(name)!;
@@ -344,11 +346,16 @@ export async function loadShard(options: LoadShardOptions): Promise<LlamaShard> 
     const rowBytes = tensorByteLength(info.type, cols);
     const pieceBytes = options.pieceBytes ?? LOAD_PIECE_BYTES;
     const rowsPerPiece = Math.max(1, Math.floor(pieceBytes / rowBytes));
-    if (piece === undefined || piece.length < rowsPerPiece * rowBytes) piece = new Uint8Array(rowsPerPiece * rowBytes);
-    for (let row = 0; row < rows; row += rowsPerPiece) {
-      const part = piece.subarray(0, Math.min(rowsPerPiece, rows - row) * rowBytes);
+    for (let row = 0; row < rows; ) {
+      const count = Math.min(rowsPerPiece, rows - row);
+      let part = writer.rowsBuffer?.(row, count);
+      if (part === undefined) {
+        if (piece === undefined || piece.length < rowsPerPiece * rowBytes) piece = new Uint8Array(rowsPerPiece * rowBytes);
+        part = piece.subarray(0, count * rowBytes);
+      }
       await readRange(info, row * rowBytes, part);
       writer.writeRows(row, part);
+      row += part.length / rowBytes;
     }
     return writer.weight;
   };
