@@ -66,8 +66,11 @@ export interface ComputeBackend {
   alloc(length: number): Activation;
   /** Copies `data` into `target` starting at element `offset`. */
   write(target: Activation, data: Float32Array, offset?: number): void;
-  /** Copies `length` elements starting at `offset` out of `source`. */
-  read(source: Activation, offset?: number, length?: number): Float32Array;
+  /**
+   * Copies `length` elements starting at `offset` out of `source`: into `target` when given (of
+   * exactly `length` elements: a caller reading every token reuses one), else into a new array.
+   */
+  read(source: Activation, offset?: number, length?: number, target?: Float32Array): Float32Array;
   /** dst[dstOffset + i] = src[srcOffset + i] for i < length. */
   copy(dst: Activation, dstOffset: number, src: Activation, srcOffset: number, length: number): void;
 

@@ -323,6 +323,10 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     backend.write(a, Float32Array.from([1, 2, 3]), 4);
     backend.copy(b, 1, a, 4, 3);
     assert.deepEqual([...backend.read(b, 0, 5)], [0, 1, 2, 3, 0]);
+    const target = new Float32Array(3);
+    assert.equal(backend.read(b, 1, 3, target), target);
+    assert.deepEqual([...target], [1, 2, 3]);
+    assert.throws(() => backend.read(b, 0, 4, target), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
     assert.throws(() => backend.read(a, 8, 3), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
   });
 

@@ -202,15 +202,20 @@ export class WasmBackend implements ComputeBackend {
     this.toHalf(t.address + offset * 2, staged, data.length);
   }
 
-  read(source: Activation, offset = 0, length = source.length - offset): Float32Array {
+  read(source: Activation, offset = 0, length = source.length - offset, target?: Float32Array): Float32Array {
     const s = this.activation(source, true);
     checkRange(s, offset, length);
+    checkTarget(target, length);
     if (s.half) {
       const start = s.address + offset * 2;
-      return dequantize(GGMLType.F16, this.first.memory.u8.slice(start, start + length * 2), length);
+      const values = dequantize(GGMLType.F16, this.first.memory.u8.slice(start, start + length * 2), length);
+      target?.set(values);
+      return target ?? values;
     }
     const start = s.address / 4 + offset;
-    return this.first.memory.f32.slice(start, start + length);
+    if (target === undefined) return this.first.memory.f32.slice(start, start + length);
+    target.set(this.first.memory.f32.subarray(start, start + length));
+    return target;
   }
 
   copy(dst: Activation, dstOffset: number, src: Activation, srcOffset: number, length: number): void {
@@ -604,6 +609,12 @@ function alignUp(bytes: number): number {
 function checkRange(buffer: WasmActivation, offset: number, length: number): void {
   if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > buffer.length) {
     throw new TesseraError('KERNEL_BAD_ARGUMENT', `elements [${offset}, ${offset + length}) fall outside a buffer of ${buffer.length}`);
+  }
+}
+
+function checkTarget(target: Float32Array | undefined, length: number): void {
+  if (target !== undefined && target.length !== length) {
+    throw new TesseraError('KERNEL_BAD_ARGUMENT', `cannot read ${length} elements into an array of ${target.length}`);
   }
 }
 

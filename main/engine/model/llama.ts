@@ -135,6 +135,12 @@ export type ShardOutput =
 export interface ForwardOptions {
   /** Return logits for every input position rather than only the last (last shard only). */
   readonly allLogits?: boolean;
+  /**
+   * Write the output into this array (of exactly rows x width elements) rather than a new one:
+   * a decode loop reuses one for every token, where a new ~600 KB array of logits a token (Qwen3)
+   * is garbage V8 collects late and the allocator keeps its high-water mark of.
+   */
+  readonly output?: Float32Array;
 }
 
 /**
@@ -160,7 +166,10 @@ export function forward(
   }
   const outputRows = shard.isLast ? (options.allLogits ? nTokens : 1) : nTokens;
   const outputWidth = shard.isLast ? vocab_size : dim;
-  const output = new Float32Array(outputRows * outputWidth);
+  const output = options.output ?? new Float32Array(outputRows * outputWidth);
+  if (output.length !== outputRows * outputWidth) {
+    throw new TesseraError('REQUEST_INVALID', `the output needs ${outputRows} x ${outputWidth} elements, not ${output.length}`);
+  }
   // A long prompt goes through in chunks that fit the run state; each chunk's keys and values
   // are in the cache before the next chunk attends to them, so chunking changes nothing.
   for (let done = 0; done < nTokens; done += state.maxBatchTokens) {
@@ -168,11 +177,11 @@ export function forward(
     const chunk = input.subarray(done * (input instanceof Int32Array ? 1 : dim), (done + n) * (input instanceof Int32Array ? 1 : dim));
     forwardChunk(shard, state, cache, chunk, n, startPosition + done);
     if (!shard.isLast) {
-      output.set(shard.backend.read(state.x, 0, n * dim), done * dim);
+      shard.backend.read(state.x, 0, n * dim, output.subarray(done * dim, (done + n) * dim));
     } else if (options.allLogits) {
-      for (let t = 0; t < n; t++) output.set(classify(shard, state, t), (done + t) * vocab_size);
+      for (let t = 0; t < n; t++) classify(shard, state, t, output.subarray((done + t) * vocab_size, (done + t + 1) * vocab_size));
     } else if (done + n === nTokens) {
-      output.set(classify(shard, state, n - 1));
+      classify(shard, state, n - 1, output);
     }
   }
   return { kind: shard.isLast ? 'logits' : 'hidden', rows: outputRows, data: output };
@@ -254,14 +263,14 @@ function matmuls(b: ComputeBackend, outs: readonly Activation[], weights: readon
   else for (let i = 0; i < weights.length; i++) b.matmul(outs[i]!, weights[i]!, x, n);
 }
 
-/** Final rmsnorm and the output head for row `t` of state.x: the logits of that position. */
-function classify(shard: LlamaShard, s: RunState, t: number): Float32Array {
+/** Final rmsnorm and the output head for row `t` of state.x: the logits of that position, into `target`. */
+function classify(shard: LlamaShard, s: RunState, t: number, target: Float32Array): void {
   const b = shard.backend;
   const { dim, rms_eps } = shard.config;
   b.copy(s.last, 0, s.x, t * dim, dim);
   b.rmsnorm(s.last, s.last, shard.weights.output_norm!, 1, rms_eps);
   b.matmul(s.logits, shard.weights.output!, s.last, 1);
-  return b.read(s.logits);
+  b.read(s.logits, 0, s.logits.length, target);
 }
 
 function checkInput(shard: LlamaShard, input: ShardInput): number {
