@@ -359,6 +359,17 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
 
 describe('WasmBackend over several arenas', () => {
   let backend: WasmBackend;
+  const lentRows = (type: GGMLType, rows: number, cols: number, bytes: Uint8Array) => {
+    const writer = backend.beginWeight(type, rows, cols);
+    const rowBytes = bytes.length / rows;
+    for (let row = 0; row < rows; ) {
+      const part = writer.rowsBuffer!(row, Math.min(100, rows - row));
+      part.set(bytes.subarray(row * rowBytes, row * rowBytes + part.length));
+      writer.writeRows(row, part);
+      row += part.length / rowBytes;
+    }
+    return writer.weight;
+  };
   before(async () => {
     // 1 MiB arenas and 300 KB of weights in arena 0 stand in for 4 GiB and 2 GiB.
     backend = await WasmBackend.create({ threads: 2, maxArenaBytes: 1 << 20, firstArenaWeightBytes: 300_000 });
@@ -373,10 +384,11 @@ describe('WasmBackend over several arenas', () => {
     const input = backend.alloc(nTokens * cols);
     backend.write(input, x);
     const arenas = new Set<number>();
-    for (const type of types) {
+    types.forEach((type, i) => {
       const rows = 260;
       const bytes = randomWeightBytes(type, rows, cols, random);
-      const weight = backend.uploadWeight(type, rows, cols, bytes);
+      // Every other weight is read into the row buffers its arena lends, as the loader does.
+      const weight = i % 2 === 0 ? backend.uploadWeight(type, rows, cols, bytes) : lentRows(type, rows, cols, bytes);
       arenas.add(backend.arenaOf(weight));
       const out = backend.alloc(nTokens * rows);
       backend.matmul(out, weight, input, nTokens);
@@ -386,7 +398,7 @@ describe('WasmBackend over several arenas', () => {
       const embedded = backend.alloc(2 * cols);
       backend.embed(embedded, weight, Int32Array.from([259, 4]));
       assertClose(backend.read(embedded), Float32Array.from([...table.subarray(259 * cols, 260 * cols), ...table.subarray(4 * cols, 5 * cols)]), 1e-6, 'embed');
-    }
+    });
     assert.ok(arenas.has(0) && arenas.size >= 3, `arenas used: ${[...arenas]}`);
     assert.equal(backend.arenaCount, Math.max(...arenas) + 1);
   });
