@@ -47,8 +47,11 @@ test('released neighbours merge, and a region at the top lowers the top', () => 
   // a, b and c are one region now: a request for all three fits there.
   assert.equal(arena.allocate(3 * 1024), a);
   const usedBefore = arena.usedBytes;
+  arena.u8.fill(9, top, top + 1024);
   arena.release(top, 1024);
   assert.equal(arena.usedBytes, usedBefore - 1024);
-  // The top came down, so the next allocation starts where the released one did.
-  assert.equal(arena.allocate(2048), top);
+  // The top came down, so the next allocation starts where the released one did, zeroed.
+  const next = arena.allocate(2048);
+  assert.equal(next, top);
+  assert.ok(arena.u8.subarray(next, next + 2048).every((byte) => byte === 0));
 });

@@ -18,6 +18,8 @@ export const ALLOCATION_ALIGNMENT_BYTES = 64;
 export class WasmArena {
   readonly memory: WasmMemory;
   private top: number;
+  /** End of everything ever handed out: memory past it was never written, so it is still zero. */
+  private written = 0;
   /** Regions given back by `release`, reused first fit; sorted by address, never adjacent. */
   private readonly free: { address: number; bytes: number }[] = [];
   private buffer: SharedArrayBuffer;
@@ -72,6 +74,9 @@ export class WasmArena {
         throw new TesseraError('KERNEL_OUT_OF_MEMORY', `cannot grow wasm memory to ${target * PAGE_BYTES} bytes`, { cause: error });
       }
     }
+    // Below `written` lies a region given back at the top (see release), no longer zero.
+    if (address < this.written) this.u8.fill(0, address, Math.min(end, this.written));
+    this.written = Math.max(this.written, end);
     this.top = end;
     return address;
   }
