@@ -32,6 +32,12 @@ export interface WeightWriter {
   readonly weight: Weight;
   /** `data` holds whole rows firstRow, firstRow + 1, … in GGUF encoding; it may be reused afterwards. */
   writeRows(firstRow: number, data: Uint8Array): void;
+  /**
+   * Optional: the backend's own memory for rows firstRow.. (at least one whole row, at most
+   * `count`), for a loader to read the file straight into and then pass to writeRows, which
+   * copies nothing more. Valid until the backend's next call other than writeRows of this view.
+   */
+  rowsBuffer?(firstRow: number, count: number): Uint8Array;
 }
 
 export type RopeStyle =
@@ -60,8 +66,11 @@ export interface ComputeBackend {
   alloc(length: number): Activation;
   /** Copies `data` into `target` starting at element `offset`. */
   write(target: Activation, data: Float32Array, offset?: number): void;
-  /** Copies `length` elements starting at `offset` out of `source`. */
-  read(source: Activation, offset?: number, length?: number): Float32Array;
+  /**
+   * Copies `length` elements starting at `offset` out of `source`: into `target` when given (of
+   * exactly `length` elements: a caller reading every token reuses one), else into a new array.
+   */
+  read(source: Activation, offset?: number, length?: number, target?: Float32Array): Float32Array;
   /** dst[dstOffset + i] = src[srcOffset + i] for i < length. */
   copy(dst: Activation, dstOffset: number, src: Activation, srcOffset: number, length: number): void;
 

@@ -1,7 +1,9 @@
 // One shared WasmMemory (at most 4 GiB, wasm32) and a bump allocator over it. Weights,
-// activations and kernel scratch all live here so every lane sees them; nothing is freed before
-// the whole arena goes (buffers are made once when a model loads). A backend whose weights pass
-// 4 GiB holds several arenas (see wasm-backend.ts); `limitBytes` lets tests make that happen small.
+// activations and kernel scratch all live here so every lane sees them. Buffers are made once
+// when a model loads and live as long as the arena; the one exception is a region outgrown and
+// given back (`release`: the backend's scratch), which later allocations reuse before the top
+// grows, since its pages stay resident once touched. A backend whose weights pass 4 GiB holds
+// several arenas (see wasm-backend.ts); `limitBytes` lets tests make that happen small.
 import { TesseraError } from '../../../shared/errors.js';
 import { webAssembly, type WasmMemory } from './wasm-api.js';
 
@@ -16,6 +18,10 @@ export const ALLOCATION_ALIGNMENT_BYTES = 64;
 export class WasmArena {
   readonly memory: WasmMemory;
   private top: number;
+  /** End of everything ever handed out: memory past it was never written, so it is still zero. */
+  private written = 0;
+  /** Regions given back by `release`, reused first fit; sorted by address, never adjacent. */
+  private readonly free: { address: number; bytes: number }[] = [];
   private buffer: SharedArrayBuffer;
   private float32View: Float32Array;
   private uint8View: Uint8Array;
@@ -36,9 +42,9 @@ export class WasmArena {
     this.top = Math.max(this.top, alignUp(address));
   }
 
-  /** Bytes handed out so far, static data included. */
+  /** Bytes in use: handed out and not given back, static data included. */
   get usedBytes(): number {
-    return this.top;
+    return this.free.reduce((used, region) => used - region.bytes, this.top);
   }
 
   /** Whether `bytes` more would fit under the limit. */
@@ -48,6 +54,8 @@ export class WasmArena {
 
   /** A zeroed region of `bytes`; returns its byte address. */
   allocate(bytes: number): number {
+    const reused = this.reuse(bytes);
+    if (reused !== undefined) return reused;
     const address = alignUp(this.top);
     const end = address + bytes;
     if (!this.fits(bytes)) {
@@ -66,8 +74,36 @@ export class WasmArena {
         throw new TesseraError('KERNEL_OUT_OF_MEMORY', `cannot grow wasm memory to ${target * PAGE_BYTES} bytes`, { cause: error });
       }
     }
+    // Below `written` lies a region given back at the top (see release), no longer zero.
+    if (address < this.written) this.u8.fill(0, address, Math.min(end, this.written));
+    this.written = Math.max(this.written, end);
     this.top = end;
     return address;
+  }
+
+  /**
+   * Gives back a region from `allocate` that nothing reads any more; later allocations that fit
+   * take it (zeroed again) before the arena grows. A region at the top lowers the top instead.
+   */
+  release(address: number, bytes: number): void {
+    const end = alignUp(address + bytes);
+    let index = this.free.findIndex((region) => region.address > address);
+    if (index < 0) index = this.free.length;
+    const region = { address, bytes: end - address };
+    // Merge with the free neighbours, so a run of outgrown regions serves one larger request.
+    const before = this.free[index - 1];
+    if (before !== undefined && before.address + before.bytes === region.address) {
+      region.address = before.address;
+      region.bytes += before.bytes;
+      this.free.splice(--index, 1);
+    }
+    const after = this.free[index];
+    if (after !== undefined && region.address + region.bytes === after.address) {
+      region.bytes += after.bytes;
+      this.free.splice(index, 1);
+    }
+    if (region.address + region.bytes >= this.top) this.top = region.address;
+    else this.free.splice(index, 0, region);
   }
 
   /** Views over the whole memory, renewed after it grows (a grown shared memory gets a new buffer object). */
@@ -84,6 +120,19 @@ export class WasmArena {
   get i32(): Int32Array {
     this.refresh();
     return this.int32View;
+  }
+
+  /** The first given-back region that holds `bytes`, zeroed; its rest stays free. */
+  private reuse(bytes: number): number | undefined {
+    const needed = alignUp(bytes);
+    const index = this.free.findIndex((region) => region.bytes >= needed);
+    if (index < 0) return undefined;
+    const region = this.free[index]!;
+    const address = region.address;
+    if (region.bytes === needed) this.free.splice(index, 1);
+    else this.free[index] = { address: address + needed, bytes: region.bytes - needed };
+    this.u8.fill(0, address, address + bytes);
+    return address;
   }
 
   private refresh(): void {

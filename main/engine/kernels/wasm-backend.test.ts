@@ -323,11 +323,41 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     });
   }
 
+  for (const type of [GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K, GGMLType.F32]) {
+    test(`a ${GGMLType[type]} weight read into the backend's own row buffers equals one uploaded whole`, () => {
+      const rows = 40, cols = 512, random = seeded(type + 400);
+      const bytes = randomWeightBytes(type, rows, cols, random);
+      const whole = backend.uploadWeight(type, rows, cols, bytes);
+      const writer = backend.beginWeight(type, rows, cols);
+      const rowBytes = bytes.length / rows;
+      for (let row = 0; row < rows; ) {
+        const part = writer.rowsBuffer!(row, Math.min(16, rows - row));
+        // wasm memory itself, not a copy a loader would have to make.
+        assert.ok(part.buffer instanceof SharedArrayBuffer);
+        assert.equal(part.length % rowBytes, 0);
+        part.set(bytes.subarray(row * rowBytes, row * rowBytes + part.length));
+        writer.writeRows(row, part);
+        row += part.length / rowBytes;
+      }
+      const x = randomVector(3 * cols, random);
+      const xBuffer = backend.alloc(x.length), a = backend.alloc(3 * rows), b = backend.alloc(3 * rows);
+      backend.write(xBuffer, x);
+      backend.matmul(a, whole, xBuffer, 3);
+      backend.matmul(b, writer.weight, xBuffer, 3);
+      assert.deepEqual(backend.read(b), backend.read(a));
+      assert.throws(() => writer.rowsBuffer!(39, 2), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+    });
+  }
+
   test('read, write and copy move elements at offsets', () => {
     const a = backend.alloc(10), b = backend.alloc(10);
     backend.write(a, Float32Array.from([1, 2, 3]), 4);
     backend.copy(b, 1, a, 4, 3);
     assert.deepEqual([...backend.read(b, 0, 5)], [0, 1, 2, 3, 0]);
+    const target = new Float32Array(3);
+    assert.equal(backend.read(b, 1, 3, target), target);
+    assert.deepEqual([...target], [1, 2, 3]);
+    assert.throws(() => backend.read(b, 0, 4, target), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
     assert.throws(() => backend.read(a, 8, 3), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
   });
 
@@ -360,6 +390,17 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
 
 describe('WasmBackend over several arenas', () => {
   let backend: WasmBackend;
+  const lentRows = (type: GGMLType, rows: number, cols: number, bytes: Uint8Array) => {
+    const writer = backend.beginWeight(type, rows, cols);
+    const rowBytes = bytes.length / rows;
+    for (let row = 0; row < rows; ) {
+      const part = writer.rowsBuffer!(row, Math.min(100, rows - row));
+      part.set(bytes.subarray(row * rowBytes, row * rowBytes + part.length));
+      writer.writeRows(row, part);
+      row += part.length / rowBytes;
+    }
+    return writer.weight;
+  };
   before(async () => {
     // 1 MiB arenas and 300 KB of weights in arena 0 stand in for 4 GiB and 2 GiB.
     backend = await WasmBackend.create({ threads: 2, maxArenaBytes: 1 << 20, firstArenaWeightBytes: 300_000 });
@@ -374,10 +415,11 @@ describe('WasmBackend over several arenas', () => {
     const input = backend.alloc(nTokens * cols);
     backend.write(input, x);
     const arenas = new Set<number>();
-    for (const type of types) {
+    types.forEach((type, i) => {
       const rows = 260;
       const bytes = randomWeightBytes(type, rows, cols, random);
-      const weight = backend.uploadWeight(type, rows, cols, bytes);
+      // Every other weight is read into the row buffers its arena lends, as the loader does.
+      const weight = i % 2 === 0 ? backend.uploadWeight(type, rows, cols, bytes) : lentRows(type, rows, cols, bytes);
       arenas.add(backend.arenaOf(weight));
       const out = backend.alloc(nTokens * rows);
       backend.matmul(out, weight, input, nTokens);
@@ -387,7 +429,7 @@ describe('WasmBackend over several arenas', () => {
       const embedded = backend.alloc(2 * cols);
       backend.embed(embedded, weight, Int32Array.from([259, 4]));
       assertClose(backend.read(embedded), Float32Array.from([...table.subarray(259 * cols, 260 * cols), ...table.subarray(4 * cols, 5 * cols)]), 1e-6, 'embed');
-    }
+    });
     assert.ok(arenas.has(0) && arenas.size >= 3, `arenas used: ${[...arenas]}`);
     assert.equal(backend.arenaCount, Math.max(...arenas) + 1);
   });

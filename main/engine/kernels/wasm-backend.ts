@@ -199,15 +199,20 @@ export class WasmBackend implements ComputeBackend {
     this.toHalf(t.address + offset * 2, staged, data.length);
   }
 
-  read(source: Activation, offset = 0, length = source.length - offset): Float32Array {
+  read(source: Activation, offset = 0, length = source.length - offset, target?: Float32Array): Float32Array {
     const s = this.activation(source, true);
     checkRange(s, offset, length);
+    checkTarget(target, length);
     if (s.half) {
       const start = s.address + offset * 2;
-      return dequantize(GGMLType.F16, this.first.memory.u8.slice(start, start + length * 2), length);
+      const values = dequantize(GGMLType.F16, this.first.memory.u8.slice(start, start + length * 2), length);
+      target?.set(values);
+      return target ?? values;
     }
     const start = s.address / 4 + offset;
-    return this.first.memory.f32.slice(start, start + length);
+    if (target === undefined) return this.first.memory.f32.slice(start, start + length);
+    target.set(this.first.memory.f32.subarray(start, start + length));
+    return target;
   }
 
   copy(dst: Activation, dstOffset: number, src: Activation, srcOffset: number, length: number): void {
@@ -250,6 +255,13 @@ export class WasmBackend implements ComputeBackend {
     const block = GGML_BLOCK[type];
     const blocksPerRow = cols / block.elements;
     const repacked = repackedBlock(type);
+    /** Splits `blocks` GGUF blocks staged at `staged` into the weight's values and scales from block `firstBlock`. */
+    const repack = (staged: number, firstBlock: number, blocks: number): void => {
+      this.post(arena, this.opCodes.repack, [type, staged, blocks, address, scalesAddress, firstBlock, blocksPerRow]);
+      this.run(arena, blocks >= 4096 ? this.chunkLimit() : 1);
+    };
+    // The last view rowsBuffer handed out, and the row it starts at.
+    let lent: { view: Uint8Array; firstRow: number } | undefined;
     return {
       weight,
       writeRows: (firstRow: number, data: Uint8Array): void => {
@@ -258,8 +270,14 @@ export class WasmBackend implements ComputeBackend {
         if (!Number.isInteger(firstRow) || !Number.isInteger(count) || firstRow < 0 || firstRow + count > rows) {
           throw new TesseraError('KERNEL_BAD_ARGUMENT', `${data.length} bytes are not whole rows ${firstRow}.. of a ${rows}-row ${GGMLType[type]} weight`);
         }
+        const inPlace = lent !== undefined && data === lent.view && firstRow === lent.firstRow;
+        lent = undefined;
         if (repacked === undefined) {
-          arena.memory.u8.set(data, address + firstRow * rowBytes);
+          if (!inPlace) arena.memory.u8.set(data, address + firstRow * rowBytes);
+          return;
+        }
+        if (inPlace) {
+          repack(data.byteOffset, firstRow * blocksPerRow, data.length / block.bytes);
           return;
         }
         // Staged in pieces into wasm memory, then split into values and scales by the kernel.
@@ -268,11 +286,27 @@ export class WasmBackend implements ComputeBackend {
           const part = data.subarray(done, Math.min(done + piece, data.length));
           const staged = this.scratchArea(arena, part.length);
           arena.memory.u8.set(part, staged);
-          const firstBlock = firstRow * blocksPerRow + done / block.bytes;
-          const blocks = part.length / block.bytes;
-          this.post(arena, this.opCodes.repack, [type, staged, blocks, address, scalesAddress, firstBlock, blocksPerRow]);
-          this.run(arena, blocks >= 4096 ? this.chunkLimit() : 1);
+          repack(staged, firstRow * blocksPerRow + done / block.bytes, part.length / block.bytes);
         }
+      },
+      // Rows kept as GGUF bytes are read into their place; repacked ones into the scratch, whole
+      // rows up to the staging bound, where the kernel splits them.
+      rowsBuffer: (firstRow: number, count: number): Uint8Array => {
+        this.checkOpen();
+        if (!Number.isInteger(firstRow) || !Number.isInteger(count) || firstRow < 0 || count < 1 || firstRow + count > rows) {
+          throw new TesseraError('KERNEL_BAD_ARGUMENT', `rows ${firstRow}..${firstRow + count - 1} are not rows of a ${rows}-row ${GGMLType[type]} weight`);
+        }
+        let view: Uint8Array;
+        if (repacked === undefined) {
+          const start = address + firstRow * rowBytes;
+          view = arena.memory.u8.subarray(start, start + count * rowBytes);
+        } else {
+          const bytes = Math.min(count, Math.max(1, Math.floor(REPACK_STAGING_BYTES / rowBytes))) * rowBytes;
+          const staged = this.scratchArea(arena, bytes);
+          view = arena.memory.u8.subarray(staged, staged + bytes);
+        }
+        lent = { view, firstRow };
+        return view;
       },
     };
   }
@@ -511,6 +545,9 @@ export class WasmBackend implements ComputeBackend {
   private scratchArea(arena: BackendArena, bytes: number): number {
     if (bytes > arena.scratch.bytes) {
       const size = Math.max(bytes, arena.scratch.bytes * 2, 1 << 16);
+      // The outgrown region goes back to the arena: the new one starts there when it is the top,
+      // else a later buffer (a weight, a KV cache) takes it instead of leaving it resident unused.
+      if (arena.scratch.bytes > 0) arena.memory.release(arena.scratch.address, arena.scratch.bytes);
       arena.scratch = { address: arena.memory.allocate(size), bytes: size };
     }
     return arena.scratch.address;
@@ -576,6 +613,12 @@ function alignUp(bytes: number): number {
 function checkRange(buffer: WasmActivation, offset: number, length: number): void {
   if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > buffer.length) {
     throw new TesseraError('KERNEL_BAD_ARGUMENT', `elements [${offset}, ${offset + length}) fall outside a buffer of ${buffer.length}`);
+  }
+}
+
+function checkTarget(target: Float32Array | undefined, length: number): void {
+  if (target !== undefined && target.length !== length) {
+    throw new TesseraError('KERNEL_BAD_ARGUMENT', `cannot read ${length} elements into an array of ${target.length}`);
   }
 }
 

@@ -1,5 +1,5 @@
-// The forward pass on the WASM backend's own paths: weights streamed from the file in pieces,
-// and the f16 KV cache, each against the plain path it replaces.
+// The forward pass on the WASM backend's own paths: weights streamed from the file in pieces
+// straight into wasm memory, and the f16 KV cache, each against the plain path it replaces.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GGMLType } from '../gguf/types.js';
@@ -37,6 +37,7 @@ for (const type of [GGMLType.Q8_0, GGMLType.F32]) {
     const model = tinyModel({ architecture: 'qwen3', type, vocab: 300 });
     const whole = await loadShard({ header: model.header, readTensor: model.readTensor, backend });
     const ranges: number[] = [];
+    let intoJsMemory = 0;
     const streamed = await loadShard({
       header: model.header,
       backend,
@@ -45,11 +46,14 @@ for (const type of [GGMLType.Q8_0, GGMLType.F32]) {
       pieceBytes: 700,
       readTensorRange: async (tensor, offset, target) => {
         ranges.push(target.length);
+        if (!(target.buffer instanceof SharedArrayBuffer)) intoJsMemory++;
         target.set((await model.readTensor(tensor)).subarray(offset, offset + target.length));
       },
     });
     assert.ok(ranges.length > 2 * model.header.tensors.length, `${ranges.length} pieces`);
     assert.ok(Math.max(...ranges) <= 1024);
+    // The backend lends its memory: every piece was read straight into wasm memory.
+    assert.equal(intoJsMemory, 0);
     assert.deepEqual(logits(streamed, 'f32'), logits(whole, 'f32'));
   });
 }

@@ -86,6 +86,24 @@ test('allLogits returns one row per position, the last equal to the default', as
   assert.deepEqual(all.data.subarray(0, 96), first.data);
 });
 
+test('a given output array is filled and returned in place of a new one', async () => {
+  const [first, second] = [await load(tinyModel({ architecture: 'qwen3' }), [0, 2]), await load(tinyModel({ architecture: 'qwen3' }), [2, 4])];
+  const expected = runSharded([first, second], 2);
+  // Decode steps writing their logits (last shard) and hidden states (first shard) into one array each.
+  const states = [createRunState(first), createRunState(second)];
+  const caches = [createKvCache(first, 64), createKvCache(second, 64)];
+  const hidden = forward(first, states[0]!, caches[0]!, PROMPT, 0).data;
+  const logits = forward(second, states[1]!, caches[1]!, hidden, 0).data;
+  const step = new Float32Array(first.config.dim);
+  for (let i = 0; i < 2; i++) {
+    const position = PROMPT.length + i;
+    assert.equal(forward(first, states[0]!, caches[0]!, new Int32Array([argmax(logits)]), position, { output: step }).data, step);
+    assert.equal(forward(second, states[1]!, caches[1]!, step, position, { output: logits }).data, logits);
+    assert.deepEqual(logits, expected[i + 1]);
+  }
+  assert.throws(() => forward(second, states[1]!, caches[1]!, step, 0, { output: new Float32Array(5) }), { code: 'REQUEST_INVALID' });
+});
+
 test('tied embeddings use token_embd as the output head', async () => {
   const model = tinyModel({ architecture: 'qwen3', tiedEmbeddings: true });
   const shard = await load(model);

@@ -135,6 +135,12 @@ export type ShardOutput =
 export interface ForwardOptions {
   /** Return logits for every input position rather than only the last (last shard only). */
   readonly allLogits?: boolean;
+  /**
+   * Write the output into this array (of exactly rows x width elements) rather than a new one:
+   * a decode loop reuses one for every token, where a new ~600 KB array of logits a token (Qwen3)
+   * is garbage V8 collects late and the allocator keeps its high-water mark of.
+   */
+  readonly output?: Float32Array;
 }
 
 /**
@@ -160,7 +166,10 @@ export function forward(
   }
   const outputRows = shard.isLast ? (options.allLogits ? nTokens : 1) : nTokens;
   const outputWidth = shard.isLast ? vocab_size : dim;
-  const output = new Float32Array(outputRows * outputWidth);
+  const output = options.output ?? new Float32Array(outputRows * outputWidth);
+  if (output.length !== outputRows * outputWidth) {
+    throw new TesseraError('REQUEST_INVALID', `the output needs ${outputRows} x ${outputWidth} elements, not ${output.length}`);
+  }
   // A long prompt goes through in chunks that fit the run state; each chunk's keys and values
   // are in the cache before the next chunk attends to them, so chunking changes nothing.
   for (let done = 0; done < nTokens; done += state.maxBatchTokens) {
@@ -168,11 +177,11 @@ export function forward(
     const chunk = input.subarray(done * (input instanceof Int32Array ? 1 : dim), (done + n) * (input instanceof Int32Array ? 1 : dim));
     forwardChunk(shard, state, cache, chunk, n, startPosition + done);
     if (!shard.isLast) {
-      output.set(shard.backend.read(state.x, 0, n * dim), done * dim);
+      shard.backend.read(state.x, 0, n * dim, output.subarray(done * dim, (done + n) * dim));
     } else if (options.allLogits) {
-      for (let t = 0; t < n; t++) output.set(classify(shard, state, t), (done + t) * vocab_size);
+      for (let t = 0; t < n; t++) classify(shard, state, t, output.subarray((done + t) * vocab_size, (done + t + 1) * vocab_size));
     } else if (done + n === nTokens) {
-      output.set(classify(shard, state, n - 1));
+      classify(shard, state, n - 1, output);
     }
   }
   return { kind: shard.isLast ? 'logits' : 'hidden', rows: outputRows, data: output };
@@ -254,14 +263,14 @@ function matmuls(b: ComputeBackend, outs: readonly Activation[], weights: readon
   else for (let i = 0; i < weights.length; i++) b.matmul(outs[i]!, weights[i]!, x, n);
 }
 
-/** Final rmsnorm and the output head for row `t` of state.x: the logits of that position. */
-function classify(shard: LlamaShard, s: RunState, t: number): Float32Array {
+/** Final rmsnorm and the output head for row `t` of state.x: the logits of that position, into `target`. */
+function classify(shard: LlamaShard, s: RunState, t: number, target: Float32Array): void {
   const b = shard.backend;
   const { dim, rms_eps } = shard.config;
   b.copy(s.last, 0, s.x, t * dim, dim);
   b.rmsnorm(s.last, s.last, shard.weights.output_norm!, 1, rms_eps);
   b.matmul(s.logits, shard.weights.output!, s.last, 1);
-  return b.read(s.logits);
+  b.read(s.logits, 0, s.logits.length, target);
 }
 
 function checkInput(shard: LlamaShard, input: ShardInput): number {
@@ -302,7 +311,8 @@ export interface LoadShardOptions {
   readonly readTensor: TensorReader;
   /**
    * Optional: reads part of a tensor. With it (and a backend that has `beginWeight`) matrices
-   * stream into the backend in LOAD_PIECE_BYTES pieces, so no whole tensor is held in JS memory.
+   * stream into the backend in LOAD_PIECE_BYTES pieces, so no whole tensor is held in JS memory
+   * (none of it at all where the backend lends memory to read into: `WeightWriter.rowsBuffer`).
    */
   readonly readTensorRange?: TensorRangeReader;
   /** Bytes per piece when streaming (default LOAD_PIECE_BYTES; tests pass less). */
@@ -331,7 +341,8 @@ export async function loadShard(options: LoadShardOptions): Promise<LlamaShard> 
   const plan = planTensors(header, config, start, end, isFirst, isLast);
 
   const readRange = options.readTensorRange;
-  // One buffer for every piece of every matrix (allocated on first use).
+  // One buffer for every piece of every matrix (allocated on first use), unless the backend lends
+  // its own memory to read into: then the weights never pass through JS memory at all.
   let piece: Uint8Array | undefined;
   const matrix = async (name: string): Promise<Weight> => {
     const info = plan.get(name)!;
@@ -344,11 +355,16 @@ export async function loadShard(options: LoadShardOptions): Promise<LlamaShard> 
     const rowBytes = tensorByteLength(info.type, cols);
     const pieceBytes = options.pieceBytes ?? LOAD_PIECE_BYTES;
     const rowsPerPiece = Math.max(1, Math.floor(pieceBytes / rowBytes));
-    if (piece === undefined || piece.length < rowsPerPiece * rowBytes) piece = new Uint8Array(rowsPerPiece * rowBytes);
-    for (let row = 0; row < rows; row += rowsPerPiece) {
-      const part = piece.subarray(0, Math.min(rowsPerPiece, rows - row) * rowBytes);
+    for (let row = 0; row < rows; ) {
+      const count = Math.min(rowsPerPiece, rows - row);
+      let part = writer.rowsBuffer?.(row, count);
+      if (part === undefined) {
+        if (piece === undefined || piece.length < rowsPerPiece * rowBytes) piece = new Uint8Array(rowsPerPiece * rowBytes);
+        part = piece.subarray(0, count * rowBytes);
+      }
       await readRange(info, row * rowBytes, part);
       writer.writeRows(row, part);
+      row += part.length / rowBytes;
     }
     return writer.weight;
   };

@@ -72,8 +72,12 @@ export class ReferenceBackend implements ComputeBackend {
     data(target).set(values, offset);
   }
 
-  read(source: Activation, offset = 0, length = source.length - offset): Float32Array {
-    return data(source).slice(offset, offset + length);
+  read(source: Activation, offset = 0, length = source.length - offset, target?: Float32Array): Float32Array {
+    const values = data(source).subarray(offset, offset + length);
+    if (target === undefined) return values.slice();
+    if (target.length !== length) throw new RangeError(`cannot read ${length} elements into an array of ${target.length}`);
+    target.set(values);
+    return target;
   }
 
   copy(dst: Activation, dstOffset: number, src: Activation, srcOffset: number, length: number): void {

@@ -7,6 +7,7 @@ import {
   createKvCache,
   createRunState,
   forward,
+  type ForwardOptions,
   type KvCache,
   type KvCachePrecision,
   type LlamaShard,
@@ -68,11 +69,11 @@ export class ShardRunner {
    * otherwise) at positions from `position` in `sequence`'s cache. Whatever the cache held at
    * and after `position` is forgotten.
    */
-  forward(sequence: string, input: ShardInput, position: number, allLogits = false): ShardOutput {
+  forward(sequence: string, input: ShardInput, position: number, options: ForwardOptions = {}): ShardOutput {
     const seq = this.sequence(sequence);
     // Forget first: if the step fails half way, the cache no longer matches what it held.
     seq.tokens = seq.tokens.slice(0, Math.min(position, seq.tokens.length));
-    const output = forward(this.shard, this.state, seq.cache, input, position, { allLogits });
+    const output = forward(this.shard, this.state, seq.cache, input, position, options);
     while (seq.tokens.length < position) seq.tokens.push(UNKNOWN_TOKEN);
     if (input instanceof Int32Array) seq.tokens.push(...input);
     else for (let i = 0; i < input.length / this.shard.config.dim; i++) seq.tokens.push(UNKNOWN_TOKEN);

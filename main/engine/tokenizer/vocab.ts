@@ -26,6 +26,7 @@ export interface Vocab {
   readonly pre: string | undefined;
   readonly tokens: readonly string[];
   readonly types: Int32Array;
+  /** SentencePiece merge scores (0 where the file has none); empty for BPE, which ranks merges instead. */
   readonly scores: Float32Array;
   /** Token text → id (the later id where two tokens share a text). */
   readonly ids: TokenIds;
@@ -74,7 +75,9 @@ export function readVocab(metadata: GGUFMetadata): Vocab {
   const tokenList = tokens as readonly string[];
   const count = tokenList.length;
   const types = toInt32(metadata.get('tokenizer.ggml.token_type'), count, TokenType.NORMAL);
-  const scores = toFloat32(metadata.get('tokenizer.ggml.scores'), count);
+  // Only SentencePiece reads scores: a BPE vocabulary (scoreless in every file we know) would
+  // otherwise hold a vocabulary-sized array of zeros (0.6 MiB for Qwen).
+  const scores = kind === 'spm' ? toFloat32(metadata.get('tokenizer.ggml.scores'), count) : new Float32Array(0);
 
   const ids = new TokenIds(tokenList);
   let mergeList: readonly string[] = [];

@@ -92,7 +92,7 @@ async function handle(request: EngineRequest): Promise<void> {
       return;
     }
     case 'forward': {
-      const output = need().runner.forward(request.sequence, request.input, request.position, request.allLogits);
+      const output = need().runner.forward(request.sequence, request.input, request.position, { allLogits: request.allLogits });
       // Hand the output's buffer over rather than cloning it: a last shard's logits are a whole
       // vocabulary (~600 KB a token for Qwen3), and cloning them cost more than a ring hop.
       replyTransferring({ type: 'result', id: request.id, value: output }, output.data);

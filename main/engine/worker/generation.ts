@@ -178,7 +178,7 @@ export function* generate(context: GenerationContext, request: WorkerGenerateReq
   const steps = new GenerationSteps(tokenizer, request, runner.contextLength);
   const started = performance.now();
   const { output, cachedTokens } = runner.prefill(steps.sequence, steps.prompt);
-  let logits = output.data;
+  const logits = output.data;
   const prefillMs = performance.now() - started;
 
   const decodeStarted = performance.now();
@@ -186,7 +186,8 @@ export function* generate(context: GenerationContext, request: WorkerGenerateReq
     const step = steps.next(logits);
     if (step.event !== undefined) yield step.event;
     if (step.feed === undefined) break;
-    logits = runner.forward(steps.sequence, new Int32Array([step.feed.token]), step.feed.position).data;
+    // Each step's logits overwrite the last ones (read by now): no new vocabulary-sized array a token.
+    runner.forward(steps.sequence, new Int32Array([step.feed.token]), step.feed.position, { output: logits });
   }
   yield steps.finish({ cachedTokens, prefillMs, decodeMs: performance.now() - decodeStarted });
 }
