@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isTesseraError } from '../../../shared/errors.js';
+import type { Weight } from '../backend.js';
 import { dequantize, quantize } from '../gguf/quant.js';
 import { GGML_BLOCK, GGMLType } from '../gguf/types.js';
 import {
@@ -35,6 +36,15 @@ function assertClose(actual: Float32Array, expected: Float32Array, tolerance: nu
     const allowed = tolerance * Math.max(1, Math.abs(expected[i]!));
     assert.ok(Math.abs(actual[i]! - expected[i]!) <= allowed, `${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
   }
+}
+
+/** Two uploads of the same weight give bit-identical products with x (nTokens rows). */
+function assertSameProducts(backend: WasmBackend, expected: Weight, actual: Weight, x: Float32Array, nTokens: number): void {
+  const xBuffer = backend.alloc(x.length), a = backend.alloc(nTokens * expected.rows), b = backend.alloc(nTokens * actual.rows);
+  backend.write(xBuffer, x);
+  backend.matmul(a, expected, xBuffer, nTokens);
+  backend.matmul(b, actual, xBuffer, nTokens);
+  assert.deepEqual(backend.read(b), backend.read(a));
 }
 
 const FLOAT_TYPES = [GGMLType.F32, GGMLType.F16, GGMLType.BF16];
@@ -313,12 +323,7 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
         part.set(bytes.subarray(first * rowBytes, (first + count) * rowBytes));
         writer.writeRows(first, part);
       }
-      const x = randomVector(2 * cols, random);
-      const xBuffer = backend.alloc(x.length), a = backend.alloc(2 * rows), b = backend.alloc(2 * rows);
-      backend.write(xBuffer, x);
-      backend.matmul(a, whole, xBuffer, 2);
-      backend.matmul(b, writer.weight, xBuffer, 2);
-      assert.deepEqual(backend.read(b), backend.read(a));
+      assertSameProducts(backend, whole, writer.weight, randomVector(2 * cols, random), 2);
       assert.throws(() => writer.writeRows(39, bytes.subarray(0, 2 * rowBytes)), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
     });
   }
@@ -339,12 +344,7 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
         writer.writeRows(row, part);
         row += part.length / rowBytes;
       }
-      const x = randomVector(3 * cols, random);
-      const xBuffer = backend.alloc(x.length), a = backend.alloc(3 * rows), b = backend.alloc(3 * rows);
-      backend.write(xBuffer, x);
-      backend.matmul(a, whole, xBuffer, 3);
-      backend.matmul(b, writer.weight, xBuffer, 3);
-      assert.deepEqual(backend.read(b), backend.read(a));
+      assertSameProducts(backend, whole, writer.weight, randomVector(3 * cols, random), 3);
       assert.throws(() => writer.rowsBuffer!(39, 2), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
     });
   }

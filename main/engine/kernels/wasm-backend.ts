@@ -18,7 +18,7 @@ import { LanePool } from './lane-pool.js';
 import { bestKernelVariant, instantiateKernels, kernelsModule, type KernelExports, type KernelVariant } from './load-kernels.js';
 import type { WasmModule } from './wasm-api.js';
 import { MAXIMUM_ARENA_BYTES, WasmArena } from './wasm-arena.js';
-import { repackedBlock, weightLayout } from './weight-layout.js';
+import { isRepacked, weightLayout } from './weight-layout.js';
 
 /** Element-wise ops below this many elements run on the calling thread: waking lanes costs more. */
 export const PARALLEL_MIN_ELEMENTS = 32_768;
@@ -254,7 +254,7 @@ export class WasmBackend implements ComputeBackend {
     const rowBytes = layout.ggufBytes / rows;
     const block = GGML_BLOCK[type];
     const blocksPerRow = cols / block.elements;
-    const repacked = repackedBlock(type);
+    const repacked = isRepacked(type);
     /** Splits `blocks` GGUF blocks staged at `staged` into the weight's values and scales from block `firstBlock`. */
     const repack = (staged: number, firstBlock: number, blocks: number): void => {
       this.post(arena, this.opCodes.repack, [type, staged, blocks, address, scalesAddress, firstBlock, blocksPerRow]);
@@ -272,7 +272,7 @@ export class WasmBackend implements ComputeBackend {
         }
         const inPlace = lent !== undefined && data === lent.view && firstRow === lent.firstRow;
         lent = undefined;
-        if (repacked === undefined) {
+        if (!repacked) {
           if (!inPlace) arena.memory.u8.set(data, address + firstRow * rowBytes);
           return;
         }
@@ -297,7 +297,7 @@ export class WasmBackend implements ComputeBackend {
           throw new TesseraError('KERNEL_BAD_ARGUMENT', `rows ${firstRow}..${firstRow + count - 1} are not rows of a ${rows}-row ${GGMLType[type]} weight`);
         }
         let view: Uint8Array;
-        if (repacked === undefined) {
+        if (!repacked) {
           const start = address + firstRow * rowBytes;
           view = arena.memory.u8.subarray(start, start + count * rowBytes);
         } else {

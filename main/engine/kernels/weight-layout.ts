@@ -57,12 +57,9 @@ export function ggufWeightBytes(type: GGMLType, rows: number, cols: number): num
 }
 
 /**
- * How the repack kernel (assembly/repack.ts) splits each GGUF block of the repacked types: bytes
- * of values and of scales per block. Undefined for types whose GGUF bytes are copied as they are.
+ * Whether the repack kernel (assembly/repack.ts) places a weight's GGUF blocks into its own layout;
+ * the other types' GGUF bytes are copied as they are.
  */
-export function repackedBlock(type: GGMLType): { readonly valueBytes: number; readonly scaleBytes: number } | undefined {
-  if (type === GGMLType.Q8_0) return { valueBytes: 32, scaleBytes: 2 };
-  if (type === GGMLType.Q4_0) return { valueBytes: 16, scaleBytes: 2 };
-  if (type === GGMLType.Q4_K) return { valueBytes: 128, scaleBytes: Q4_K_META_BYTES };
-  return undefined;
+export function isRepacked(type: GGMLType): boolean {
+  return type === GGMLType.Q8_0 || type === GGMLType.Q4_0 || type === GGMLType.Q4_K;
 }
