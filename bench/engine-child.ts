@@ -8,8 +8,10 @@ import { Engine } from '../main/engine/index.js';
 const [runtime, modelPath, threadText] = process.argv.slice(2);
 const threads = Number(threadText ?? 2);
 const PREFILL_TOKENS = 512;
-const DECODE_PROMPT_TOKENS = 128;
+/** The decode figure's prompt length: BENCH_DECODE_PROMPT (default 128) shows decode at long contexts. */
+const DECODE_PROMPT_TOKENS = Number(process.env.BENCH_DECODE_PROMPT ?? 128);
 const DECODE_TOKENS = 128;
+const CONTEXT_LENGTH = Math.max(1024, DECODE_PROMPT_TOKENS + DECODE_TOKENS);
 
 /** Deterministic prompt token ids from the ordinary part of the vocabulary (no control tokens). */
 function promptIds(count: number, seed: number): number[] {
@@ -31,7 +33,7 @@ interface Result {
 
 async function tessera(): Promise<Result> {
   const started = performance.now();
-  const engine = await Engine.load({ path: modelPath!, threads, contextLength: 1024, maxSequences: 1 });
+  const engine = await Engine.load({ path: modelPath!, threads, contextLength: CONTEXT_LENGTH, maxSequences: 1 });
   const loadMs = performance.now() - started;
 
   // Prefill: the whole prompt in one forward pass, logits of its last position.
@@ -61,7 +63,7 @@ async function llamaCpp(): Promise<Result> {
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   const started = performance.now();
   const model = await llama.loadModel({ modelPath: modelPath!, gpuLayers: 0 });
-  const context = await model.createContext({ contextSize: 1024, threads, batchSize: PREFILL_TOKENS, sequences: 2 });
+  const context = await model.createContext({ contextSize: CONTEXT_LENGTH, threads, batchSize: PREFILL_TOKENS, sequences: 2 });
   const loadMs = performance.now() - started;
 
   const prefillSequence = context.getSequence();

@@ -83,8 +83,8 @@ export interface ComputeBackend {
   beginWeight?(type: GGMLType, rows: number, cols: number): WeightWriter;
   /**
    * Optional: an f16 buffer of `length` elements for KV caches (half of f32's memory, as llama.cpp
-   * keeps them). `copy` from an f32 buffer into it rounds to f16; `attention` reads it as keys and
-   * values; `read` returns f32. Backends without it keep caches in f32.
+   * keeps them). `storeKv` and `copy` from an f32 buffer into it round to f16; `attention` reads it
+   * as keys and values; `read` returns f32. Backends without it keep caches in f32.
    */
   allocHalf?(length: number): Activation;
   /** Frees everything this backend allocated; the backend cannot be used afterwards. */
@@ -120,8 +120,15 @@ export interface ComputeBackend {
     factors?: Activation,
   ): void;
   /**
-   * Causal grouped-query attention. q: [nTokens, nHeads * headDim]; keys/values: caches
-   * [contextLength, nKvHeads * headDim] already holding positions < startPosition + nTokens.
+   * Stores new keys or values: src [nTokens, nKvHeads * headDim] (f32) goes to positions
+   * startPosition.. of `cache`, a KV cache laid out [nKvHeads, capacity, headDim] with capacity =
+   * cache.length / (nKvHeads * headDim): each kv head's positions back to back, so attention reads
+   * one head's keys as one stream. An f16 cache (allocHalf) rounds to f16.
+   */
+  storeKv(cache: Activation, src: Activation, startPosition: number, nTokens: number, nKvHeads: number, headDim: number): void;
+  /**
+   * Causal grouped-query attention. q: [nTokens, nHeads * headDim]; keys/values: caches laid out
+   * as storeKv writes them, already holding positions < startPosition + nTokens.
    * out: [nTokens, nHeads * headDim]. Query head h reads kv head floor(h * nKvHeads / nHeads).
    */
   attention(out: Activation, q: Activation, keys: Activation, values: Activation, shape: AttentionShape): void;

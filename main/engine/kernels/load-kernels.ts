@@ -89,6 +89,7 @@ export interface KernelExports {
   readonly OP_QUANTIZE_K: WasmGlobal;
   readonly OP_REPACK: WasmGlobal;
   readonly OP_TO_HALF: WasmGlobal;
+  readonly OP_STORE_KV: WasmGlobal;
   readonly OP_MATMUL: WasmGlobal;
   readonly OP_EMBED: WasmGlobal;
   readonly OP_RMSNORM: WasmGlobal;

@@ -254,6 +254,45 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     }
   }
 
+  /**
+   * A KV cache of `data` ([positions, nKvHeads * headDim], as the model computes keys) with room for
+   * 11 positions more than it holds, filled through storeKv in two calls.
+   */
+  const cacheOf = (data: Float32Array, precision: 'f16' | 'f32', nKvHeads: number, headDim: number) => {
+    const width = nKvHeads * headDim, positions = data.length / width;
+    const cache = precision === 'f16' ? backend.allocHalf((positions + 11) * width) : backend.alloc((positions + 11) * width);
+    const source = backend.alloc(data.length);
+    backend.write(source, data);
+    const first = Math.max(1, Math.floor(positions / 2));
+    backend.storeKv(cache, source, 0, first, nKvHeads, headDim);
+    if (positions > first) {
+      const rest = backend.alloc((positions - first) * width);
+      backend.write(rest, data.subarray(first * width));
+      backend.storeKv(cache, rest, first, positions - first, nKvHeads, headDim);
+    }
+    return cache;
+  };
+
+  for (const precision of ['f32', 'f16'] as const) {
+    test(`storeKv lays an ${precision} cache out head by head and keeps its bounds`, () => {
+      const nKvHeads = 3, headDim = 4, capacity = 5;
+      // Token t, kv head h, dimension i holds 100 t + 10 h + i (exact in f16).
+      const rows = (first: number, count: number) =>
+        Float32Array.from({ length: count * nKvHeads * headDim }, (_, j) => 100 * (first + Math.floor(j / (nKvHeads * headDim))) + 10 * Math.floor((j % (nKvHeads * headDim)) / headDim) + (j % headDim));
+      const cache = precision === 'f16' ? backend.allocHalf(capacity * nKvHeads * headDim) : backend.alloc(capacity * nKvHeads * headDim);
+      const source = backend.alloc(2 * nKvHeads * headDim);
+      backend.write(source, rows(1, 2));
+      backend.storeKv(cache, source, 1, 2, nKvHeads, headDim);
+      const expected = new Float32Array(capacity * nKvHeads * headDim);
+      for (let h = 0; h < nKvHeads; h++) {
+        for (const t of [1, 2]) for (let i = 0; i < headDim; i++) expected[(h * capacity + t) * headDim + i] = 100 * t + 10 * h + i;
+      }
+      assert.deepEqual([...backend.read(cache)], [...expected]);
+      assert.throws(() => backend.storeKv(cache, source, 4, 2, nKvHeads, headDim), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+      assert.throws(() => backend.storeKv(cache, source, 0, 2, 2, headDim), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+    });
+  }
+
   for (const [nTokens, startPosition, nHeads] of [[1, 0, 8], [1, 300, 8], [9, 5, 8], [33, 0, 8], [9, 5, 6], [1, 300, 6]] as const) {
     test(`attention (GQA ${nHeads}/2 heads) for ${nTokens} token(s) from position ${startPosition}`, () => {
       const shape = { nHeads, nKvHeads: 2, headDim: 64, startPosition, nTokens, scale: 1 / 8 };
@@ -262,13 +301,11 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
       const q = randomVector(nTokens * shape.nHeads * shape.headDim, random);
       const keys = randomVector(context * shape.nKvHeads * shape.headDim, random).map((v) => v * 4);
       const values = randomVector(context * shape.nKvHeads * shape.headDim, random);
-      const [qBuffer, kBuffer, vBuffer] = [q, keys, values].map((data) => {
-        const buffer = backend.alloc(data.length);
-        backend.write(buffer, data);
-        return buffer;
-      });
+      const qBuffer = backend.alloc(q.length);
+      backend.write(qBuffer, q);
+      const [kBuffer, vBuffer] = [keys, values].map((data) => cacheOf(data, 'f32', shape.nKvHeads, shape.headDim));
       const out = backend.alloc(q.length);
-      backend.attention(out, qBuffer!, kBuffer!, vBuffer!, shape);
+      backend.attention(out, qBuffer, kBuffer!, vBuffer!, shape);
       assertClose(backend.read(out), attentionReference(q, keys, values, shape), 1e-5, 'attention');
     });
   }
@@ -296,11 +333,7 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
       const values = randomVector(context * shape.nKvHeads * shape.headDim, random);
       const qBuffer = backend.alloc(q.length);
       backend.write(qBuffer, q);
-      const [kBuffer, vBuffer] = [keys, values].map((data) => {
-        const buffer = backend.allocHalf(data.length);
-        backend.write(buffer, data);
-        return buffer;
-      });
+      const [kBuffer, vBuffer] = [keys, values].map((data) => cacheOf(data, 'f16', shape.nKvHeads, shape.headDim));
       const out = backend.alloc(q.length);
       backend.attention(out, qBuffer, kBuffer!, vBuffer!, shape);
       // The same attention over the values as f16 holds them.

@@ -95,7 +95,7 @@ const Q8_32_TYPES = new Set<GGMLType>([GGMLType.Q4_0, GGMLType.Q5_K]);
 /** Weight types whose matmul reads x as q8_K (one scale per 256 values). */
 const Q8_K_TYPES = new Set<GGMLType>([GGMLType.Q4_K, GGMLType.Q6_K]);
 
-type OpName = 'quantize' | 'quantizeK' | 'matmul' | 'embed' | 'rmsnorm' | 'addBias' | 'add' | 'swiglu' | 'rope' | 'attention' | 'repack' | 'toHalf';
+type OpName = 'quantize' | 'quantizeK' | 'matmul' | 'embed' | 'rmsnorm' | 'addBias' | 'add' | 'swiglu' | 'rope' | 'attention' | 'repack' | 'toHalf' | 'storeKv';
 
 export class WasmBackend implements ComputeBackend {
   readonly name = 'wasm-simd';
@@ -128,6 +128,7 @@ export class WasmBackend implements ComputeBackend {
       attention: k.OP_ATTENTION.value as number,
       repack: k.OP_REPACK.value as number,
       toHalf: k.OP_TO_HALF.value as number,
+      storeKv: k.OP_STORE_KV.value as number,
     };
   }
 
@@ -444,6 +445,18 @@ export class WasmBackend implements ComputeBackend {
     this.run(this.first, nTokens > 1 && nTokens * nHeads * headDim >= PARALLEL_MIN_ELEMENTS ? Math.min(nTokens, this.chunkLimit()) : 1);
   }
 
+  storeKv(cache: Activation, src: Activation, startPosition: number, nTokens: number, nKvHeads: number, headDim: number): void {
+    const c = this.activation(cache, true), s = this.activation(src);
+    checkCount(nTokens);
+    const capacity = cacheCapacity(c, nKvHeads, headDim);
+    if (!Number.isInteger(startPosition) || startPosition < 0 || startPosition + nTokens > capacity) {
+      throw new TesseraError('KERNEL_BAD_ARGUMENT', `positions ${startPosition}..${startPosition + nTokens} do not fit a KV cache of ${capacity}`);
+    }
+    checkRange(s, 0, nTokens * nKvHeads * headDim);
+    this.post(this.first, this.opCodes.storeKv, [c.address, s.address, startPosition, nTokens, nKvHeads, headDim, capacity, c.half ? 1 : 0]);
+    this.run(this.first, nTokens * nKvHeads * headDim >= PARALLEL_MIN_ELEMENTS ? Math.min(nTokens * nKvHeads, this.chunkLimit()) : 1);
+  }
+
   attention(out: Activation, q: Activation, keys: Activation, values: Activation, shape: AttentionShape): void {
     const o = this.activation(out), query = this.activation(q), k = this.activation(keys, true), v = this.activation(values, true);
     if (k.half !== v.half) throw new TesseraError('KERNEL_BAD_ARGUMENT', 'attention needs keys and values of the same precision');
@@ -456,8 +469,10 @@ export class WasmBackend implements ComputeBackend {
     checkRange(query, 0, nTokens * nHeads * headDim);
     checkRange(o, 0, nTokens * nHeads * headDim);
     const positions = startPosition + nTokens;
-    checkRange(k, 0, positions * nKvHeads * headDim);
-    checkRange(v, 0, positions * nKvHeads * headDim);
+    const capacity = cacheCapacity(k, nKvHeads, headDim);
+    if (cacheCapacity(v, nKvHeads, headDim) !== capacity || positions > capacity) {
+      throw new TesseraError('KERNEL_BAD_ARGUMENT', `attention over ${positions} positions needs keys and values caches of the same capacity, at least that`);
+    }
     const macs = 2 * nTokens * nHeads * headDim * (startPosition + (nTokens + 1) / 2);
     const items = nTokens * nHeads;
     const parallel = items > 1 && macs >= PARALLEL_MIN_ATTENTION_MACS;
@@ -475,7 +490,7 @@ export class WasmBackend implements ComputeBackend {
     this.post(
       this.first,
       this.opCodes.attention,
-      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0, k.half ? 1 : 0, scratch, groups],
+      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0, k.half ? 1 : 0, scratch, groups, capacity],
       [[9, scale]],
     );
     this.run(this.first, chunks);
@@ -624,4 +639,13 @@ function checkTarget(target: Float32Array | undefined, length: number): void {
 
 function checkCount(nTokens: number): void {
   if (!Number.isInteger(nTokens) || nTokens < 1) throw new TesseraError('KERNEL_BAD_ARGUMENT', `a row count must be a positive integer, not ${nTokens}`);
+}
+
+/** Positions a KV cache laid out [nKvHeads, capacity, headDim] holds (see ComputeBackend.storeKv). */
+function cacheCapacity(cache: WasmActivation, nKvHeads: number, headDim: number): number {
+  const width = nKvHeads * headDim;
+  if (!Number.isInteger(width) || width <= 0 || cache.length % width !== 0) {
+    throw new TesseraError('KERNEL_BAD_ARGUMENT', `a KV cache of ${cache.length} elements does not hold whole positions of ${nKvHeads} x ${headDim}`);
+  }
+  return cache.length / width;
 }

@@ -65,8 +65,8 @@ export interface KvCache {
   /** Positions the cache can hold. */
   readonly contextLength: number;
   readonly precision: KvCachePrecision;
-  readonly keys: readonly Activation[]; // per layer of the shard: (contextLength, n_kv_heads * head_dim)
-  readonly values: readonly Activation[]; // per layer of the shard: (contextLength, n_kv_heads * head_dim)
+  readonly keys: readonly Activation[]; // per layer of the shard: (n_kv_heads, contextLength, head_dim), see storeKv
+  readonly values: readonly Activation[]; // per layer of the shard: (n_kv_heads, contextLength, head_dim)
 }
 
 export interface RunState {
@@ -198,7 +198,6 @@ function forwardChunk(
 ): void {
   const b = shard.backend;
   const { dim, hidden_dim, n_heads, n_kv_heads, head_dim, rms_eps, rope_theta, rope_style } = shard.config;
-  const kvDim = n_kv_heads * head_dim;
 
   // token embeddings (first shard) or the previous shard's hidden states
   if (input instanceof Int32Array) b.embed(s.x, shard.weights.token_embd!, input);
@@ -229,8 +228,8 @@ function forwardChunk(
     b.rope(s.k, n, n_kv_heads, head_dim, position, rope_theta, rope_style, shard.weights.rope_freqs);
 
     // store this chunk's keys and values in the cache at its positions
-    b.copy(cache.keys[l]!, position * kvDim, s.k, 0, n * kvDim);
-    b.copy(cache.values[l]!, position * kvDim, s.v, 0, n * kvDim);
+    b.storeKv(cache.keys[l]!, s.k, position, n, n_kv_heads, head_dim);
+    b.storeKv(cache.values[l]!, s.v, position, n, n_kv_heads, head_dim);
 
     // causal grouped-query attention over the cache
     b.attention(s.att, s.q, cache.keys[l]!, cache.values[l]!, {

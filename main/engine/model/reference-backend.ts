@@ -184,6 +184,17 @@ export class ReferenceBackend implements ComputeBackend {
     }
   }
 
+  storeKv(cache: Activation, src: Activation, startPosition: number, nTokens: number, nKvHeads: number, headDim: number): void {
+    const c = data(cache), s = data(src);
+    const capacity = c.length / (nKvHeads * headDim);
+    for (let t = 0; t < nTokens; t++) {
+      for (let h = 0; h < nKvHeads; h++) {
+        const from = (t * nKvHeads + h) * headDim;
+        c.set(s.subarray(from, from + headDim), (h * capacity + startPosition + t) * headDim);
+      }
+    }
+  }
+
   attention(out: Activation, q: Activation, keys: Activation, values: Activation, shape: AttentionShape): void {
     const o = data(out);
     const query = data(q);
@@ -191,7 +202,8 @@ export class ReferenceBackend implements ComputeBackend {
     const v = data(values);
     const { nHeads, nKvHeads, headDim, startPosition, nTokens, scale } = shape;
     const qWidth = nHeads * headDim;
-    const kvWidth = nKvHeads * headDim;
+    // The caches hold each kv head's positions back to back (see storeKv).
+    const headStride = (k.length / nKvHeads / headDim) * headDim;
     if (this.scores.length < startPosition + nTokens) this.scores = new Float64Array(startPosition + nTokens);
     const scores = this.scores;
     for (let t = 0; t < nTokens; t++) {
@@ -202,7 +214,7 @@ export class ReferenceBackend implements ComputeBackend {
         // Scores against every cached position up to and including this one (causal).
         let max = -Infinity;
         for (let p = 0; p <= position; p++) {
-          const kBase = p * kvWidth + kvHead * headDim;
+          const kBase = kvHead * headStride + p * headDim;
           let dot = 0;
           for (let i = 0; i < headDim; i++) dot += query[qBase + i]! * k[kBase + i]!;
           scores[p] = dot * scale;
@@ -217,7 +229,7 @@ export class ReferenceBackend implements ComputeBackend {
         const oBase = t * qWidth + h * headDim;
         for (let i = 0; i < headDim; i++) {
           let sum = 0;
-          for (let p = 0; p <= position; p++) sum += scores[p]! * v[p * kvWidth + kvHead * headDim + i]!;
+          for (let p = 0; p <= position; p++) sum += scores[p]! * v[kvHead * headStride + p * headDim + i]!;
           o[oBase + i] = sum / total;
         }
       }

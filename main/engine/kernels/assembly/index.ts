@@ -13,7 +13,7 @@ import { embed } from './dequantize';
 import { matmulShare } from './matmul';
 export { matmulScratchBytes } from './matmul';
 import { quantizeRows, quantizeRowsQ8_K } from './quantize';
-import { repackBlocks, toHalf } from './repack';
+import { repackBlocks, storeKv, toHalf } from './repack';
 
 export const OP_QUANTIZE: i32 = 1;
 export const OP_MATMUL: i32 = 2;
@@ -27,6 +27,7 @@ export const OP_ATTENTION: i32 = 9;
 export const OP_QUANTIZE_K: i32 = 10;
 export const OP_REPACK: i32 = 11;
 export const OP_TO_HALF: i32 = 12;
+export const OP_STORE_KV: i32 = 13;
 
 /** 1 when built with relaxed SIMD (q8_K activations are int8), else 0. */
 export const RELAXED_SIMD: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
@@ -102,7 +103,7 @@ function runChunk(control: usize, lane: i32, nLanes: i32): void {
     case OP_ATTENTION:
       attention(
         u(control, 0), u(control, 1), u(control, 2), u(control, 3),
-        i(control, 4), i(control, 5), i(control, 6), i(control, 7), i(control, 8), f(control, 9), i(control, 10) != 0, u(control, 11), i(control, 12), lane, nLanes,
+        i(control, 4), i(control, 5), i(control, 6), i(control, 7), i(control, 8), f(control, 9), i(control, 10) != 0, u(control, 11), i(control, 12), i(control, 13), lane, nLanes,
       );
       break;
     case OP_REPACK:
@@ -110,6 +111,9 @@ function runChunk(control: usize, lane: i32, nLanes: i32): void {
       break;
     case OP_TO_HALF:
       toHalf(u(control, 0), u(control, 1), i(control, 2), lane, nLanes);
+      break;
+    case OP_STORE_KV:
+      storeKv(u(control, 0), u(control, 1), i(control, 2), i(control, 3), i(control, 4), i(control, 5), i(control, 6), i(control, 7) != 0, lane, nLanes);
       break;
     default:
       unreachable();

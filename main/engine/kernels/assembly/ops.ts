@@ -106,10 +106,11 @@ export function rope(
 }
 
 /**
- * Causal grouped-query attention. q, out: [nTokens, nHeads * headDim] f32; keys, values:
- * [context, nKvHeads * headDim], f16 when halfKv (the KV cache's default) else f32, holding every
- * position < startPosition + nTokens. Query (t, h) attends positions 0..startPosition + t with kv
- * head floor(h * nKvHeads / nHeads). out must not alias q. headDim % 4 == 0.
+ * Causal grouped-query attention. q, out: [nTokens, nHeads * headDim] f32; keys, values: caches
+ * [nKvHeads, capacity, headDim] (each kv head's positions back to back, see storeKv), f16 when
+ * halfKv (the KV cache's default) else f32, holding every position < startPosition + nTokens.
+ * Query (t, h) attends positions 0..startPosition + t with kv head floor(h * nKvHeads / nHeads).
+ * out must not alias q. headDim % 4 == 0.
  *
  * groups == 0: (t, h) pairs are dealt out to chunks in turn, so long and short rows of the causal
  * triangle spread evenly. scratch: f32 [nChunks, 2 * (startPosition + nTokens)], each chunk's
@@ -126,30 +127,31 @@ export function rope(
 export function attention(
   out: usize, q: usize, keys: usize, values: usize,
   nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, halfKv: bool, scratch: usize,
-  groups: i32, lane: i32, nLanes: i32,
+  groups: i32, capacity: i32, lane: i32, nLanes: i32,
 ): void {
   const positions = startPosition + nTokens;
   const converted = groups > 0 && halfKv;
   const chunkBytes = (<usize>positions << 3) + (converted ? (<usize>positions * headDim) << 3 : 0);
   const scores = scratch + <usize>lane * chunkBytes;
   if (converted) {
-    attentionConverted(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, lane / groups, lane % groups, groups, scores);
+    attentionConverted(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, lane / groups, lane % groups, groups, scores);
     return;
   }
   // Query heads in pairs where each kv head serves an even number of them: one load of a key or
   // value feeds both.
   const paired = (nHeads / nKvHeads) % 2 == 0;
-  if (halfKv) attentionItems<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, paired, lane, nLanes);
-  else attentionItems<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, scores, paired, lane, nLanes);
+  if (halfKv) attentionItems<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, scores, paired, lane, nLanes);
+  else attentionItems<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, scores, paired, lane, nLanes);
 }
 
 /** The (t, h) items of chunk `lane`, h a pair of heads (attendPair) where paired, else one (attendOne). */
 @inline function attentionItems<T>(
   out: usize, q: usize, keys: usize, values: usize,
-  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, scores: usize, paired: bool,
+  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, capacity: i32, scores: usize, paired: bool,
   lane: i32, nLanes: i32,
 ): void {
-  const kvStride = <usize>(nKvHeads * headDim) * <usize>sizeof<T>();
+  const kvStride = <usize>headDim * <usize>sizeof<T>();
+  const headStride = <usize>capacity * kvStride;
   const width = paired ? 2 : 1;
   const perToken = nHeads / width;
   const items = nTokens * perToken;
@@ -157,7 +159,7 @@ export function attention(
   for (let item = lane; item < items; item += nLanes) {
     const t = item / perToken, h = (item % perToken) * width;
     const kvHead = <i32>((<i64>h * nKvHeads) / nHeads);
-    const headOffset = <usize>(kvHead * headDim) * <usize>sizeof<T>();
+    const headOffset = <usize>kvHead * headStride;
     const at = (<usize>(t * nHeads + h)) * rowBytes;
     const positions = startPosition + t + 1;
     if (paired) attendPair<T>(q + at, out + at, keys + headOffset, values + headOffset, kvStride, headDim, positions, scale, scores);
@@ -168,7 +170,7 @@ export function attention(
 /** Prefill over an f16 cache: one kv head, the tokens of one group (see attention). */
 function attentionConverted(
   out: usize, q: usize, keys: usize, values: usize,
-  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32,
+  nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, capacity: i32,
   kvHead: i32, group: i32, groups: i32, scores: usize,
 ): void {
   if (group >= nTokens) return;
@@ -177,10 +179,9 @@ function attentionConverted(
   const rowBytes = <usize>headDim << 2;
   const keysF32 = scores + ((<usize>(startPosition + nTokens)) << 3);
   const valuesF32 = keysF32 + <usize>needed * rowBytes;
-  const cacheStride = <usize>(nKvHeads * headDim) << 1;
-  const headOffset = <usize>(kvHead * headDim) << 1;
-  halfRowsToF32(keys + headOffset, cacheStride, keysF32, needed, headDim);
-  halfRowsToF32(values + headOffset, cacheStride, valuesF32, needed, headDim);
+  const headOffset = (<usize>kvHead * <usize>capacity * <usize>headDim) << 1;
+  halfToF32(keys + headOffset, keysF32, needed * headDim);
+  halfToF32(values + headOffset, valuesF32, needed * headDim);
   const perKv = nHeads / nKvHeads, first = kvHead * perKv;
   const tokenBytes = <usize>nHeads * rowBytes;
   for (let t = group; t < nTokens; t += groups) {
@@ -194,12 +195,9 @@ function attentionConverted(
   }
 }
 
-/** rows f16 rows of headDim at src (stride bytes apart) as f32 rows at dst, back to back. */
-function halfRowsToF32(src: usize, stride: usize, dst: usize, rows: i32, headDim: i32): void {
-  for (let p = 0; p < rows; p++) {
-    const from = src + <usize>p * stride, to = dst + ((<usize>(p * headDim)) << 2);
-    for (let i = 0; i < headDim; i += 4) v128.store(to + (<usize>i << 2), f16x4At(from + (<usize>i << 1)));
-  }
+/** count f16 values at src as f32 at dst (count % 4 == 0). */
+function halfToF32(src: usize, dst: usize, count: i32): void {
+  for (let i = 0; i < count; i += 4) v128.store(dst + (<usize>i << 2), f16x4At(src + (<usize>i << 1)));
 }
 
 /** Softmax weights in place over scores[0..positions) (times the cache unscale); returns their sum. */

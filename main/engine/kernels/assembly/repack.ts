@@ -9,7 +9,8 @@
 //        -> nibbles at values + 128b, record (d, dmin, scale u8[8], min u8[8]) at scales + 20b
 // Done here rather than in JavaScript because a model has tens of millions of blocks.
 //
-// toHalf: f32 -> IEEE f16 with round-to-nearest-even (for the KV cache).
+// toHalf: f32 -> IEEE f16 with round-to-nearest-even.
+// storeKv: new keys or values into a KV cache laid out head by head (see storeKv).
 
 import { shareStart } from './common';
 import { Q4_0, Q4_K, Q8_0 } from './types';
@@ -86,5 +87,29 @@ export function toHalf(out: usize, x: usize, length: i32, lane: i32, nLanes: i32
   const end = shareStart(length, lane + 1, nLanes);
   for (let i = shareStart(length, lane, nLanes); i < end; i++) {
     store<u16>(out + (<usize>i << 1), <u16>halfBits(load<f32>(x + (<usize>i << 2))));
+  }
+}
+
+/**
+ * Rows src [nTokens, nKvHeads * headDim] f32 into a KV cache laid out [nKvHeads, capacity, headDim]
+ * (each kv head's positions back to back, so attention streams them), at positions startPosition..;
+ * rounded to f16 where `half`. Rows (token, head) are shared out over the lanes.
+ */
+export function storeKv(
+  cache: usize, src: usize, startPosition: i32, nTokens: i32, nKvHeads: i32, headDim: i32, capacity: i32, half: bool,
+  lane: i32, nLanes: i32,
+): void {
+  const rows = nTokens * nKvHeads;
+  const end = shareStart(rows, lane + 1, nLanes);
+  const elementBytes: usize = half ? 2 : 4;
+  for (let row = shareStart(rows, lane, nLanes); row < end; row++) {
+    const t = row / nKvHeads, head = row - t * nKvHeads;
+    const from = src + ((<usize>row * headDim) << 2);
+    const to = cache + (<usize>head * capacity + <usize>(startPosition + t)) * <usize>headDim * elementBytes;
+    if (half) {
+      for (let i = 0; i < headDim; i++) store<u16>(to + (<usize>i << 1), <u16>halfBits(load<f32>(from + (<usize>i << 2))));
+    } else {
+      memory.copy(to, from, <usize>headDim << 2);
+    }
   }
 }
