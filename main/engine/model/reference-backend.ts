@@ -203,7 +203,7 @@ export class ReferenceBackend implements ComputeBackend {
     const { nHeads, nKvHeads, headDim, startPosition, nTokens, scale } = shape;
     const qWidth = nHeads * headDim;
     // The caches hold each kv head's positions back to back (see storeKv).
-    const headStride = (k.length / nKvHeads / headDim) * headDim;
+    const headStride = k.length / nKvHeads;
     if (this.scores.length < startPosition + nTokens) this.scores = new Float64Array(startPosition + nTokens);
     const scores = this.scores;
     for (let t = 0; t < nTokens; t++) {

@@ -10,7 +10,7 @@
 // Done here rather than in JavaScript because a model has tens of millions of blocks.
 //
 // toHalf: f32 -> IEEE f16 with round-to-nearest-even.
-// storeKv: new keys or values into a KV cache laid out head by head (see storeKv).
+// storeKv: new keys or values into a KV cache laid out head by head, rounded as toHalf rounds.
 
 import { shareStart } from './common';
 import { Q4_0, Q4_K, Q8_0 } from './types';
@@ -84,10 +84,13 @@ export function repackBlocks(
 
 /** out[i] = f16(x[i]) for i < length. x: f32, out: f16. */
 export function toHalf(out: usize, x: usize, length: i32, lane: i32, nLanes: i32): void {
-  const end = shareStart(length, lane + 1, nLanes);
-  for (let i = shareStart(length, lane, nLanes); i < end; i++) {
-    store<u16>(out + (<usize>i << 1), <u16>halfBits(load<f32>(x + (<usize>i << 2))));
-  }
+  const start = shareStart(length, lane, nLanes);
+  storeHalves(out + (<usize>start << 1), x + (<usize>start << 2), shareStart(length, lane + 1, nLanes) - start);
+}
+
+/** count f32 at x as f16 at out. */
+@inline function storeHalves(out: usize, x: usize, count: i32): void {
+  for (let i = 0; i < count; i++) store<u16>(out + (<usize>i << 1), <u16>halfBits(load<f32>(x + (<usize>i << 2))));
 }
 
 /**
@@ -106,10 +109,7 @@ export function storeKv(
     const t = row / nKvHeads, head = row - t * nKvHeads;
     const from = src + ((<usize>row * headDim) << 2);
     const to = cache + (<usize>head * capacity + <usize>(startPosition + t)) * <usize>headDim * elementBytes;
-    if (half) {
-      for (let i = 0; i < headDim; i++) store<u16>(to + (<usize>i << 1), <u16>halfBits(load<f32>(from + (<usize>i << 2))));
-    } else {
-      memory.copy(to, from, <usize>headDim << 2);
-    }
+    if (half) storeHalves(to, from, headDim);
+    else memory.copy(to, from, <usize>headDim << 2);
   }
 }
