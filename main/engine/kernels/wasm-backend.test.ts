@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isTesseraError } from '../../../shared/errors.js';
 import type { Weight } from '../backend.js';
+import { f16ToF32, f32ToF16 } from '../gguf/half.js';
 import { dequantize, quantize } from '../gguf/quant.js';
 import { GGML_BLOCK, GGMLType } from '../gguf/types.js';
 import {
@@ -320,6 +321,19 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     assert.deepEqual([...backend.read(half, 5)], [0, -0, 1, -2.5, 1, 1 + 2 ** -9, 65504, Infinity, Infinity, 2 ** -24, 2 ** -23, 2 ** -20, -0]);
     assert.deepEqual([...backend.read(half, 5)].slice(0, 7), [...expected].slice(0, 7));
     assert.throws(() => backend.rmsnorm(half, half, source, 1, 1e-5), (error) => isTesseraError(error, 'KERNEL_BAD_ARGUMENT'));
+  });
+
+  test('f16 rounding agrees with the JavaScript conversion over every range, eight lanes at a time and in the tail', () => {
+    // Long enough that each lane runs its eight-wide loop and a scalar tail; every exponent from
+    // below f16's subnormals to past its overflow, both signs, ties, infinities and NaN.
+    const random = seeded(1602);
+    const special = [0, -0, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, 65519.99, 65520, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14, 2 ** -14 - 2 ** -25, Infinity, -Infinity, NaN];
+    const values = Float32Array.from({ length: 4099 }, (_, i) =>
+      i < special.length ? special[i]! : (random() < 0.5 ? -1 : 1) * (1 + random()) * 2 ** Math.floor(random() * 50 - 30));
+    const source = backend.alloc(values.length + 1), half = backend.allocHalf(values.length);
+    backend.write(source, values, 1);
+    backend.copy(half, 0, source, 1, values.length);
+    assert.deepEqual([...backend.read(half)], [...values].map((v) => f16ToF32(f32ToF16(v))));
   });
 
   // 8/2 heads run query heads in pairs; 6/2 (three per kv head) one at a time.
