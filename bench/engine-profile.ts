@@ -62,7 +62,7 @@ const shard = await loadShard({
 console.log(`load ${(performance.now() - loadStarted).toFixed(0)} ms, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
 await file.close();
 const state = createRunState(shard, process.env.PROFILE_BATCH ? Number(process.env.PROFILE_BATCH) : undefined);
-const cache = createKvCache(shard, 1024);
+const cache = createKvCache(shard, Math.max(1024, prefillTokens + DECODE_STEPS));
 const tokens = Int32Array.from({ length: prefillTokens }, (_, i) => 1000 + ((i * 7919) % 50000));
 forward(shard, state, cache, tokens.subarray(0, 16), 0);
 times.clear();

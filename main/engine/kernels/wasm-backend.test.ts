@@ -336,8 +336,10 @@ for (const variant of VARIANTS) describe(`WasmBackend (${variant} kernels)`, () 
     assert.deepEqual([...backend.read(half)], [...values].map((v) => f16ToF32(f32ToF16(v))));
   });
 
-  // 8/2 heads run query heads in pairs; 6/2 (three per kv head) one at a time.
-  for (const [nTokens, startPosition, headDim, nHeads] of [[1, 200, 64, 8], [17, 3, 64, 8], [5, 9, 36, 8], [1, 50, 64, 6], [7, 4, 36, 6]] as const) {
+  // 8/2 heads run query heads in pairs; 6/2 (three per kv head) a pair and a single head.
+  // The last three span several blocks of positions (BLOCKED_ATTENTION_POSITIONS, 512), 40 from
+  // 1000 with tokens whose rows end a block before the others'.
+  for (const [nTokens, startPosition, headDim, nHeads] of [[1, 200, 64, 8], [17, 3, 64, 8], [5, 9, 36, 8], [1, 50, 64, 6], [7, 4, 36, 6], [9, 1100, 64, 8], [40, 1000, 36, 6], [6, 600, 36, 6]] as const) {
     test(`attention over an f16 KV cache for ${nTokens} token(s) from position ${startPosition}, head size ${headDim}, ${nHeads}/2 heads`, () => {
       const shape = { nHeads, nKvHeads: 2, headDim, startPosition, nTokens, scale: 1 / 8 };
       const random = seeded(nTokens * 77 + startPosition);

@@ -113,35 +113,39 @@ export function rope(
  * out must not alias q. headDim % 4 == 0.
  *
  * groups == 0: (t, h) pairs are dealt out to chunks in turn, so long and short rows of the causal
- * triangle spread evenly. scratch: f32 [nChunks, 2 * (startPosition + nTokens)], each chunk's
- * scores (two heads' when paired).
- * groups > 0 (prefill over an f16 cache): chunk c takes kv head c / groups and the tokens
- * t ≡ c % groups (mod groups); it converts that head's keys and values to f32 once, into its
- * scratch after the scores (2 * (startPosition + nTokens) * headDim more f32), and every query of
- * the chunk reads them there instead of converting each key and value again. nChunks must be
- * nKvHeads * groups.
- *
- * Three passes per query: scores (and their maximum), softmax weights, then the weighted sum of
- * the values a few dimensions at a time with the sums in registers, so the output is written once.
+ * triangle spread evenly. scratch: f32 [nChunks, 2 * (startPosition + nTokens) + 4], each chunk's
+ * scores (two heads' when paired) and two maxima. Three passes per query: scores (and their maximum), softmax
+ * weights, then the weighted sum of the values a few dimensions at a time with the sums in
+ * registers, so the output is written once.
+ * groups > 0 (prefill over an f16 cache): see attentionBlocked; block is its positions per block
+ * and scratch holds blockedScratchBytes per chunk. nChunks must be nKvHeads * groups.
  */
 export function attention(
   out: usize, q: usize, keys: usize, values: usize,
   nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, halfKv: bool, scratch: usize,
-  groups: i32, capacity: i32, lane: i32, nLanes: i32,
+  groups: i32, capacity: i32, block: i32, lane: i32, nLanes: i32,
 ): void {
-  const positions = startPosition + nTokens;
-  const converted = groups > 0 && halfKv;
-  const chunkBytes = (<usize>positions << 3) + (converted ? (<usize>positions * headDim) << 3 : 0);
-  const scores = scratch + <usize>lane * chunkBytes;
-  if (converted) {
-    attentionConverted(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, lane / groups, lane % groups, groups, scores);
+  if (groups > 0 && halfKv) {
+    const tokensPerChunk = (nTokens + groups - 1) / groups;
+    const chunkScratch = scratch + <usize>lane * <usize>blockedScratchBytes(block, headDim, tokensPerChunk * (nHeads / nKvHeads));
+    attentionBlocked(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, lane / groups, lane % groups, groups, block, chunkScratch);
     return;
   }
+  const scores = scratch + <usize>lane * (((<usize>(startPosition + nTokens)) << 3) + 16);
   // Query heads in pairs where each kv head serves an even number of them: one load of a key or
   // value feeds both.
   const paired = (nHeads / nKvHeads) % 2 == 0;
   if (halfKv) attentionItems<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, scores, paired, lane, nLanes);
   else attentionItems<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, scores, paired, lane, nLanes);
+}
+
+/**
+ * Scratch of one blocked chunk: scores of two rows over a block, the block's keys and values as
+ * f32, a running maximum and weight sum for each of its `rows` query rows, and two block maxima.
+ * The host computes the same figure (wasm-backend.ts, blockedAttentionScratchBytes).
+ */
+@inline function blockedScratchBytes(block: i32, headDim: i32, rows: i32): i32 {
+  return block * 8 + block * headDim * 8 + rows * 8 + 16;
 }
 
 /** The (t, h) items of chunk `lane`, h a pair of heads (attendPair) where paired, else one (attendOne). */
@@ -167,32 +171,85 @@ export function attention(
   }
 }
 
-/** Prefill over an f16 cache: one kv head, the tokens of one group (see attention). */
-function attentionConverted(
+/**
+ * Prefill over an f16 cache: chunk (kvHead, group) serves query heads of one kv head for tokens
+ * t ≡ group (mod groups). It walks the positions in blocks: converts a block's keys and values
+ * to f32 once, small enough to stay in the core's cache, and every query of the chunk attends
+ * that block before the next is read (a whole long context would stream from L3 once per query).
+ * Softmax runs online: each query row keeps its running maximum and weight sum, and rescales
+ * its partial output when a later block raises the maximum; the last block divides by the sum.
+ */
+function attentionBlocked(
   out: usize, q: usize, keys: usize, values: usize,
   nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, capacity: i32,
-  kvHead: i32, group: i32, groups: i32, scores: usize,
+  kvHead: i32, group: i32, groups: i32, block: i32, scratch: usize,
 ): void {
   if (group >= nTokens) return;
   const lastToken = group + ((nTokens - 1 - group) / groups) * groups;
   const needed = startPosition + lastToken + 1;
   const rowBytes = <usize>headDim << 2;
-  const keysF32 = scores + ((<usize>(startPosition + nTokens)) << 3);
-  const valuesF32 = keysF32 + <usize>needed * rowBytes;
-  const headOffset = (<usize>kvHead * <usize>capacity * <usize>headDim) << 1;
-  halfToF32(keys + headOffset, keysF32, needed * headDim);
-  halfToF32(values + headOffset, valuesF32, needed * headDim);
+  const scores0 = scratch, scores1 = scratch + (<usize>block << 2);
+  const keysF32 = scratch + (<usize>block << 3);
+  const valuesF32 = keysF32 + <usize>block * rowBytes;
   const perKv = nHeads / nKvHeads, first = kvHead * perKv;
+  const running = valuesF32 + <usize>block * rowBytes; // [token slot, head] (maximum, sum)
+  const blockMax = running + ((<usize>(((nTokens + groups - 1) / groups) * perKv)) << 3);
+  const headOffset = (<usize>kvHead * <usize>capacity * <usize>headDim) << 1;
   const tokenBytes = <usize>nHeads * rowBytes;
-  for (let t = group; t < nTokens; t += groups) {
-    const positions = startPosition + t + 1;
-    const qt = q + <usize>t * tokenBytes, ot = out + <usize>t * tokenBytes;
-    let h = first;
-    for (; h + 2 <= first + perKv; h += 2) {
-      attendPair<f32>(qt + <usize>h * rowBytes, ot + <usize>h * rowBytes, keysF32, valuesF32, rowBytes, headDim, positions, scale, scores);
+  for (let p0 = 0; p0 < needed; p0 += block) {
+    const count = min(block, needed - p0);
+    const from = headOffset + ((<usize>p0 * <usize>headDim) << 1);
+    halfToF32(keys + from, keysF32, count * headDim);
+    halfToF32(values + from, valuesF32, count * headDim);
+    // Token t (slot s) needs positions < startPosition + t + 1; later tokens need more.
+    let slot = 0;
+    for (let t = group; t < nTokens; t += groups, slot++) {
+      const positions = startPosition + t + 1;
+      if (positions <= p0) continue;
+      const n = min(count, positions - p0);
+      const firstBlock = p0 == 0, lastBlock = p0 + n == positions;
+      const qt = q + <usize>t * tokenBytes, ot = out + <usize>t * tokenBytes;
+      const state = running + ((<usize>(slot * perKv)) << 3);
+      let h = 0;
+      for (; h + 2 <= perKv; h += 2) {
+        const at = <usize>(first + h) * rowBytes;
+        pairScores<f32>(qt + at, keysF32, rowBytes, headDim, n, scale, scores0, scores1, blockMax);
+        const keep0 = onlineSoftmax(scores0, n, state + (<usize>h << 3), load<f32>(blockMax), firstBlock);
+        const keep1 = onlineSoftmax(scores1, n, state + (<usize>(h + 1) << 3), load<f32>(blockMax, 4), firstBlock);
+        const post0: f32 = lastBlock ? <f32>1 / load<f32>(state + (<usize>h << 3), 4) : 1;
+        const post1: f32 = lastBlock ? <f32>1 / load<f32>(state + (<usize>(h + 1) << 3), 4) : 1;
+        pairValues<f32>(ot + at, valuesF32, rowBytes, headDim, n, scores0, scores1, keep0, keep1, post0, post1, !firstBlock);
+      }
+      if (h < perKv) {
+        const at = <usize>(first + h) * rowBytes;
+        const maximum = oneScores<f32>(qt + at, keysF32, rowBytes, headDim, n, scale, scores0);
+        const keep = onlineSoftmax(scores0, n, state + (<usize>h << 3), maximum, firstBlock);
+        const post: f32 = lastBlock ? <f32>1 / load<f32>(state + (<usize>h << 3), 4) : 1;
+        oneValues<f32>(ot + at, valuesF32, rowBytes, headDim, n, scores0, keep, post, !firstBlock);
+      }
     }
-    if (h < first + perKv) attendOne<f32>(qt + <usize>h * rowBytes, ot + <usize>h * rowBytes, keysF32, valuesF32, rowBytes, headDim, positions, scale, scores);
   }
+}
+
+/**
+ * One query row's block of scores into softmax weights against its running state (maximum,
+ * sum) at `state`, which it updates. Returns the factor the row's earlier output must be scaled
+ * by (exp(old maximum - new maximum); 0 on the first block, where there is none).
+ */
+@inline function onlineSoftmax(scores: usize, count: i32, state: usize, blockMaximum: f32, firstBlock: bool): f32 {
+  if (firstBlock) {
+    const sum = softmaxWeights<f32>(scores, count, blockMaximum);
+    store<f32>(state, blockMaximum);
+    store<f32>(state, sum, 4);
+    return 0;
+  }
+  const previous = load<f32>(state);
+  const maximum = max(previous, blockMaximum);
+  const keep = f32x4.extract_lane(expF32x4(f32x4.splat(previous - maximum)), 0);
+  const sum = softmaxWeights<f32>(scores, count, maximum);
+  store<f32>(state, maximum);
+  store<f32>(state, load<f32>(state, 4) * keep + sum, 4);
+  return keep;
 }
 
 /** count f16 values at src as f32 at dst (count % 4 == 0). */
@@ -224,18 +281,32 @@ function halfToF32(src: usize, dst: usize, count: i32): void {
 /**
  * Query rows q0 and q0 + headDim (two heads of one kv head) over positions 0..positions-1 of
  * keys/values (already at the kv head; kvStride bytes between positions); out rows at o0 likewise.
- * scores: room for 2 * positions f32.
+ * scores: room for 2 * positions + 2 f32.
  */
 function attendPair<T>(
   q0: usize, o0: usize, keys: usize, values: usize, kvStride: usize, headDim: i32, positions: i32, scale: f32, scores: usize,
+): void {
+  const scores0 = scores, scores1 = scores + (<usize>positions << 2);
+  // The two maxima go where the scores of position 0 will be overwritten by their weights.
+  const maxima = scores1 + (<usize>positions << 2);
+  pairScores<T>(q0, keys, kvStride, headDim, positions, scale, scores0, scores1, maxima);
+  const inverse0 = <f32>1 / softmaxWeights<T>(scores0, positions, load<f32>(maxima));
+  const inverse1 = <f32>1 / softmaxWeights<T>(scores1, positions, load<f32>(maxima, 4));
+  pairValues<T>(o0, values, kvStride, headDim, positions, scores0, scores1, 0, 0, inverse0, inverse1, false);
+}
+
+/**
+ * scores0/scores1[p] = (q0 or q1 row) · key p × scale for p < positions, q1 = q0 + headDim; the
+ * two maxima to maxima[0..2).
+ */
+@inline function pairScores<T>(
+  q0: usize, keys: usize, kvStride: usize, headDim: i32, positions: i32, scale: f32, scores0: usize, scores1: usize, maxima: usize,
 ): void {
   const elementBytes = <usize>sizeof<T>();
   // Keys come from cacheX4 times 2^-112 (f16): the queries are scaled up by as much instead, so
   // every product is the true one (a query beyond 65504, f16's own limit, would overflow).
   const unscale = f32x4.splat(cacheUnscale<T>());
-  const rowBytes = <usize>headDim << 2;
-  const q1 = q0 + rowBytes, o1 = o0 + rowBytes;
-  const scores0 = scores, scores1 = scores + (<usize>positions << 2);
+  const q1 = q0 + (<usize>headDim << 2);
   let maximum0: f32 = -Infinity, maximum1: f32 = -Infinity;
   // Four positions at a time: each q load serves four keys, and the eight sums are independent
   // chains (one chain per head was bound by the add latency, not by the arithmetic).
@@ -289,16 +360,27 @@ function attendPair<T>(
     maximum0 = max(maximum0, score0);
     maximum1 = max(maximum1, score1);
   }
-  const inverse0 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores0, positions, maximum0));
-  const inverse1 = f32x4.splat(<f32>1 / softmaxWeights<T>(scores1, positions, maximum1));
+  store<f32>(maxima, maximum0);
+  store<f32>(maxima, maximum1, 4);
+}
 
-  // 16 dimensions of both heads at a time: 8 sums in registers, each weight splat serves four.
-  const v0 = values;
+/**
+ * Out rows o0 and o0 + headDim = (Σ_p weight[p] × value p + (accumulate ? keep × the row's
+ * earlier contents : 0)) × post, weights from scores0 / scores1. 16 dimensions of both heads at a
+ * time: 8 sums in registers, each weight splat serves four.
+ */
+@inline function pairValues<T>(
+  o0: usize, values: usize, kvStride: usize, headDim: i32, positions: i32, scores0: usize, scores1: usize,
+  keep0: f32, keep1: f32, post0: f32, post1: f32, accumulate: bool,
+): void {
+  const elementBytes = <usize>sizeof<T>();
+  const o1 = o0 + (<usize>headDim << 2);
+  const k0 = f32x4.splat(keep0), k1 = f32x4.splat(keep1), inverse0 = f32x4.splat(post0), inverse1 = f32x4.splat(post1);
   let i = 0;
   for (; i + 16 <= headDim; i += 16) {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     let r0 = f32x4.splat(0), r1 = f32x4.splat(0), r2 = f32x4.splat(0), r3 = f32x4.splat(0);
-    const column = v0 + <usize>i * elementBytes;
+    const column = values + <usize>i * elementBytes;
     for (let p = 0; p < positions; p++) {
       const v = column + <usize>p * kvStride;
       const w0 = f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), w1 = f32x4.splat(load<f32>(scores1 + (<usize>p << 2)));
@@ -308,6 +390,12 @@ function attendPair<T>(
       r0 = madd(x0, w1, r0); r1 = madd(x1, w1, r1); r2 = madd(x2, w1, r2); r3 = madd(x3, w1, r3);
     }
     const at0 = o0 + (<usize>i << 2), at1 = o1 + (<usize>i << 2);
+    if (accumulate) {
+      s0 = madd(v128.load(at0), k0, s0); s1 = madd(v128.load(at0, 16), k0, s1);
+      s2 = madd(v128.load(at0, 32), k0, s2); s3 = madd(v128.load(at0, 48), k0, s3);
+      r0 = madd(v128.load(at1), k1, r0); r1 = madd(v128.load(at1, 16), k1, r1);
+      r2 = madd(v128.load(at1, 32), k1, r2); r3 = madd(v128.load(at1, 48), k1, r3);
+    }
     v128.store(at0, f32x4.mul(s0, inverse0));
     v128.store(at0, f32x4.mul(s1, inverse0), 16);
     v128.store(at0, f32x4.mul(s2, inverse0), 32);
@@ -319,14 +407,19 @@ function attendPair<T>(
   }
   for (; i < headDim; i += 4) {
     let s0 = f32x4.splat(0), r0 = f32x4.splat(0);
-    const column = v0 + <usize>i * elementBytes;
+    const column = values + <usize>i * elementBytes;
     for (let p = 0; p < positions; p++) {
       const x = cacheX4<T>(column + <usize>p * kvStride);
       s0 = madd(x, f32x4.splat(load<f32>(scores0 + (<usize>p << 2))), s0);
       r0 = madd(x, f32x4.splat(load<f32>(scores1 + (<usize>p << 2))), r0);
     }
-    v128.store(o0 + (<usize>i << 2), f32x4.mul(s0, inverse0));
-    v128.store(o1 + (<usize>i << 2), f32x4.mul(r0, inverse1));
+    const at0 = o0 + (<usize>i << 2), at1 = o1 + (<usize>i << 2);
+    if (accumulate) {
+      s0 = madd(v128.load(at0), k0, s0);
+      r0 = madd(v128.load(at1), k1, r0);
+    }
+    v128.store(at0, f32x4.mul(s0, inverse0));
+    v128.store(at1, f32x4.mul(r0, inverse1));
   }
 }
 
@@ -353,9 +446,16 @@ const HALF_UNSCALE: f32 = reinterpret<f32>(0x77800000);
 function attendOne<T>(
   qr: usize, o: usize, keys: usize, values: usize, kvStride: usize, headDim: i32, positions: i32, scale: f32, scores: usize,
 ): void {
+  const maximum = oneScores<T>(qr, keys, kvStride, headDim, positions, scale, scores);
+  // softmax weights, with the f16 unscale folded in: v * 2^-112 * (weight * 2^112)
+  const inverse = <f32>1 / softmaxWeights<T>(scores, positions, maximum);
+  oneValues<T>(o, values, kvStride, headDim, positions, scores, 0, inverse, false);
+}
+
+/** scores[p] = qr · key p × scale for p < positions; returns their maximum. */
+@inline function oneScores<T>(qr: usize, keys: usize, kvStride: usize, headDim: i32, positions: i32, scale: f32, scores: usize): f32 {
   const elementBytes = <usize>sizeof<T>();
   const unscale = f32x4.splat(cacheUnscale<T>());
-  // scores[p] = q · k[p] * scale, and their maximum
   let maximum: f32 = -Infinity;
   for (let p = 0; p < positions; p++) {
     const k = keys + <usize>p * kvStride;
@@ -376,16 +476,20 @@ function attendOne<T>(
     store<f32>(scores + (<usize>p << 2), score);
     maximum = max(maximum, score);
   }
+  return maximum;
+}
 
-  // softmax weights, with the f16 unscale folded in: v * 2^-112 * (weight * 2^112)
-  const inverse = f32x4.splat(<f32>1 / softmaxWeights<T>(scores, positions, maximum));
-
-  // out = Σ_p weight[p] * v[p] / total, 16 dimensions at a time (4 sums in registers)
-  const v0 = values;
+/** Out row o = (Σ_p weight[p] × value p + (accumulate ? keep × o's earlier contents : 0)) × post. */
+@inline function oneValues<T>(
+  o: usize, values: usize, kvStride: usize, headDim: i32, positions: i32, scores: usize, keep: f32, post: f32, accumulate: bool,
+): void {
+  const elementBytes = <usize>sizeof<T>();
+  const k = f32x4.splat(keep), inverse = f32x4.splat(post);
+  // 16 dimensions at a time (4 sums in registers)
   let i = 0;
   for (; i + 16 <= headDim; i += 16) {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-    const column = v0 + <usize>i * elementBytes;
+    const column = values + <usize>i * elementBytes;
     for (let p = 0; p < positions; p++) {
       const v = column + <usize>p * kvStride;
       const w = f32x4.splat(load<f32>(scores + (<usize>p << 2)));
@@ -395,6 +499,10 @@ function attendOne<T>(
       s3 = f32x4.add(s3, f32x4.mul(cacheX4<T>(v + 12 * elementBytes), w));
     }
     const at = o + (<usize>i << 2);
+    if (accumulate) {
+      s0 = madd(v128.load(at), k, s0); s1 = madd(v128.load(at, 16), k, s1);
+      s2 = madd(v128.load(at, 32), k, s2); s3 = madd(v128.load(at, 48), k, s3);
+    }
     v128.store(at, f32x4.mul(s0, inverse));
     v128.store(at, f32x4.mul(s1, inverse), 16);
     v128.store(at, f32x4.mul(s2, inverse), 32);
@@ -402,10 +510,12 @@ function attendOne<T>(
   }
   for (; i < headDim; i += 4) {
     let s0 = f32x4.splat(0);
-    const column = v0 + <usize>i * elementBytes;
+    const column = values + <usize>i * elementBytes;
     for (let p = 0; p < positions; p++) {
       s0 = f32x4.add(s0, f32x4.mul(cacheX4<T>(column + <usize>p * kvStride), f32x4.splat(load<f32>(scores + (<usize>p << 2)))));
     }
-    v128.store(o + (<usize>i << 2), f32x4.mul(s0, inverse));
+    const at = o + (<usize>i << 2);
+    if (accumulate) s0 = madd(v128.load(at), k, s0);
+    v128.store(at, f32x4.mul(s0, inverse));
   }
 }
