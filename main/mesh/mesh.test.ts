@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -276,7 +277,15 @@ describe('mesh over loopback', () => {
     await waitFor(() => a.peers().length === 1);
     const client = await handshakeClient(a);
     const closed = closeCode(client.socket, 10_000);
-    client.socket.send(Buffer.alloc(65 * 1024 * 1024)); // over ws maxPayload: refused from the length field
+    // Only the header of a frame that declares 65 MiB (over ws maxPayload), written under the
+    // client's WebSocket: the mesh must refuse it from the length field alone. Sending the whole
+    // 65 MiB raced that refusal: the mesh closed while the client was still writing, and the
+    // client then saw the connection reset (1006) instead of the close frame (1009).
+    const header = Buffer.alloc(14); // FIN + binary, masked, 64-bit length, zero mask key
+    header[0] = 0x82;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(65 * 1024 * 1024), 2);
+    (client.socket as unknown as { _socket: Socket })._socket.write(header);
     assert.equal(await closed, 1009);
     await waitFor(() => a.peers().length === 1); // the sender's link is gone, b's remains
     assert.equal(a.peers()[0]!.nodeId, b.nodeId);
