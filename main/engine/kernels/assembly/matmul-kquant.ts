@@ -73,9 +73,10 @@ export function dotRowQ4_K(w: usize, meta: usize, xq: usize, xd: usize, bsums: u
     let acc = i32x4.splat(0);
     // Chunk c (64 values: sub-blocks 2c, 2c + 1) takes its scales from lanes 0 and 1 of `rotated`.
     let rotated = scales;
-    for (let c = 0; c < 4; c++) {
-      const v0 = v128.load(q + (<usize>c << 5)), v1 = v128.load(q + (<usize>c << 5), 16);
-      acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), x + (<usize>c << 6) * X_BYTES,
+    let qc = q, xc = x; // stepped by constants (see dotRowQ4_Kx4)
+    for (let c = 0; c < 4; c++, qc += 32, xc += 64 * X_BYTES) {
+      const v0 = v128.load(qc), v1 = v128.load(qc, 16);
+      acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), xc,
         v128.shuffle<i16>(rotated, rotated, 0, 0, 0, 0, 0, 0, 0, 0), v128.shuffle<i16>(rotated, rotated, 1, 1, 1, 1, 1, 1, 1, 1)));
       rotated = v128.shuffle<i16>(rotated, rotated, 2, 3, 4, 5, 6, 7, 0, 1);
     }
@@ -109,13 +110,15 @@ export function dotRowQ4_Kx4(
     // Chunk c's scales (2c, 2c + 1) sit in lanes 0 and 1 of `rotated`, turned by two lanes per
     // chunk: constant shuffles only (a lane picked at run time costs a splat and a swizzle).
     let rotated = scales;
-    for (let c = 0; c < 4; c++) {
-      const v0 = v128.load(q + (<usize>c << 5)), v1 = v128.load(q + (<usize>c << 5), 16);
+    // The chunk's weights and activations by pointers stepped by constants: recomputing them from
+    // sb and c cost a dozen integer instructions a chunk.
+    let qc = q, xc = x;
+    for (let c = 0; c < 4; c++, qc += 32, xc += 64 * X_BYTES) {
+      const v0 = v128.load(qc), v1 = v128.load(qc, 16);
       const low0 = nibbleLow(v0), low1 = nibbleLow(v1), high0 = nibbleHigh(v0), high1 = nibbleHigh(v1);
       const scaleLow = v128.shuffle<i16>(rotated, rotated, 0, 0, 0, 0, 0, 0, 0, 0);
       const scaleHigh = v128.shuffle<i16>(rotated, rotated, 1, 1, 1, 1, 1, 1, 1, 1);
       rotated = v128.shuffle<i16>(rotated, rotated, 2, 3, 4, 5, 6, 7, 0, 1);
-      const xc = x + (<usize>c << 6) * X_BYTES;
       a0 = fenced(i32x4.add(a0, pairQ4_K(low0, low1, high0, high1, xc, scaleLow, scaleHigh)), fence);
       a1 = fenced(i32x4.add(a1, pairQ4_K(low0, low1, high0, high1, xc + xStride, scaleLow, scaleHigh)), fence);
       a2 = fenced(i32x4.add(a2, pairQ4_K(low0, low1, high0, high1, xc + 2 * xStride, scaleLow, scaleHigh)), fence);
