@@ -11,8 +11,12 @@ import { readConfig, type Config } from './config.js';
 
 export type { Config } from './config.js';
 
-/** Tokens one `forward` step computes at once; a longer prompt is processed in chunks of this size. */
-export const DEFAULT_MAX_BATCH_TOKENS = 64;
+/**
+ * Tokens one `forward` step computes at once; a longer prompt is processed in chunks of this size.
+ * 128 rather than 64: a 512-token prefill of the 0.6B models ran 6-15 % faster (each weight row
+ * and each block of attention keys serves twice the tokens) for 4 MiB more run state.
+ */
+export const DEFAULT_MAX_BATCH_TOKENS = 128;
 
 // ----------------------------------------------------------------------------
 // Weights of one shard
