@@ -92,12 +92,12 @@ export function dotRowQ4_K(w: usize, meta: usize, xq: usize, xd: usize, bsums: u
 
 /**
  * One Q4_K row · four q8_K tokens; writes out[t * outStride] for t < 4.
- * xStride / dStride / sStride: bytes between consecutive tokens' xq / xd / bsums. fence: 16 bytes
- * of the lane's own scratch, written to and never read.
+ * xStride / dStride / sStride: bytes between consecutive tokens' xq / xd / bsums. sums: 64 bytes
+ * of the lane's own scratch, where the four tokens' integer sums of a super-block accumulate.
  */
 export function dotRowQ4_Kx4(
   w: usize, meta: usize, xq: usize, xd: usize, bsums: usize, nsb: i32,
-  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize, fence: usize,
+  xStride: usize, dStride: usize, sStride: usize, out: usize, outStride: usize, sums: usize,
 ): void {
   let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
   for (let sb = 0; sb < nsb; sb++) {
@@ -106,35 +106,43 @@ export function dotRowQ4_Kx4(
     const packed = v128.load(m + 4);
     const scales = i16x8.extend_low_i8x16_u(packed), mins = i16x8.extend_high_i8x16_u(packed);
     const x = xq + (<usize>sb << 8) * X_BYTES;
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-    // Chunk c's scales (2c, 2c + 1) sit in lanes 0 and 1 of `rotated`, turned by two lanes per
-    // chunk: constant shuffles only (a lane picked at run time costs a splat and a swizzle).
-    let rotated = scales;
-    // The chunk's weights and activations by pointers stepped by constants: recomputing them from
-    // sb and c cost a dozen integer instructions a chunk.
-    let qc = q, xc = x;
-    for (let c = 0; c < 4; c++, qc += 32, xc += 64 * X_BYTES) {
-      const v0 = v128.load(qc), v1 = v128.load(qc, 16);
-      const low0 = nibbleLow(v0), low1 = nibbleLow(v1), high0 = nibbleHigh(v0), high1 = nibbleHigh(v1);
-      const scaleLow = v128.shuffle<i16>(rotated, rotated, 0, 0, 0, 0, 0, 0, 0, 0);
-      const scaleHigh = v128.shuffle<i16>(rotated, rotated, 1, 1, 1, 1, 1, 1, 1, 1);
-      rotated = v128.shuffle<i16>(rotated, rotated, 2, 3, 4, 5, 6, 7, 0, 1);
-      a0 = fenced(i32x4.add(a0, pairQ4_K(low0, low1, high0, high1, xc, scaleLow, scaleHigh)), fence);
-      a1 = fenced(i32x4.add(a1, pairQ4_K(low0, low1, high0, high1, xc + xStride, scaleLow, scaleHigh)), fence);
-      a2 = fenced(i32x4.add(a2, pairQ4_K(low0, low1, high0, high1, xc + 2 * xStride, scaleLow, scaleHigh)), fence);
-      a3 = fenced(i32x4.add(a3, pairQ4_K(low0, low1, high0, high1, xc + 3 * xStride, scaleLow, scaleHigh)), fence);
-    }
+    // The four chunks written out: every offset and scale lane is a constant, and no loop
+    // counter or rotating scale vector is carried from one chunk to the next.
+    chunkQ4_Kx4(q, x, splatLane16(scales, 0), splatLane16(scales, 1), xStride, sums, true);
+    chunkQ4_Kx4(q + 32, x + 64 * X_BYTES, splatLane16(scales, 2), splatLane16(scales, 3), xStride, sums, false);
+    chunkQ4_Kx4(q + 64, x + 128 * X_BYTES, splatLane16(scales, 4), splatLane16(scales, 5), xStride, sums, false);
+    chunkQ4_Kx4(q + 96, x + 192 * X_BYTES, splatLane16(scales, 6), splatLane16(scales, 7), xStride, sums, false);
     const d = f16At(m), dmin = f16At(m + 2);
     const dxs = xd + (<usize>sb << 2), bs = bsums + (<usize>sb << 5);
-    t0 = f32x4.add(t0, finishQ4_K(a0, minsQ4_K(mins, bs), d, dmin, load<f32>(dxs)));
-    t1 = f32x4.add(t1, finishQ4_K(a1, minsQ4_K(mins, bs + sStride), d, dmin, load<f32>(dxs + dStride)));
-    t2 = f32x4.add(t2, finishQ4_K(a2, minsQ4_K(mins, bs + 2 * sStride), d, dmin, load<f32>(dxs + 2 * dStride)));
-    t3 = f32x4.add(t3, finishQ4_K(a3, minsQ4_K(mins, bs + 3 * sStride), d, dmin, load<f32>(dxs + 3 * dStride)));
+    t0 = f32x4.add(t0, finishQ4_K(v128.load(sums), minsQ4_K(mins, bs), d, dmin, load<f32>(dxs)));
+    t1 = f32x4.add(t1, finishQ4_K(v128.load(sums, 16), minsQ4_K(mins, bs + sStride), d, dmin, load<f32>(dxs + dStride)));
+    t2 = f32x4.add(t2, finishQ4_K(v128.load(sums, 32), minsQ4_K(mins, bs + 2 * sStride), d, dmin, load<f32>(dxs + 2 * dStride)));
+    t3 = f32x4.add(t3, finishQ4_K(v128.load(sums, 48), minsQ4_K(mins, bs + 3 * sStride), d, dmin, load<f32>(dxs + 3 * dStride)));
   }
   store<f32>(out, sumF32x4(t0));
   store<f32>(out + outStride, sumF32x4(t1));
   store<f32>(out + 2 * outStride, sumF32x4(t2));
   store<f32>(out + 3 * outStride, sumF32x4(t3));
+}
+
+/**
+ * Chunk qc (64 values: sub-blocks with scaleLow and scaleHigh) · four tokens from xc, each token's
+ * i32x4 sum stored to sums + 16t (first) or added to it. The sums live in memory rather than in
+ * registers: each token's store also holds back the next token's loads (V8 keeps memory
+ * accesses in program order), which otherwise all issued first and spilled (x86 has 16 vector
+ * registers), and the four chunks need no registers carried between them.
+ */
+@inline function chunkQ4_Kx4(qc: usize, xc: usize, scaleLow: v128, scaleHigh: v128, xStride: usize, sums: usize, first: bool): void {
+  const v0 = v128.load(qc), v1 = v128.load(qc, 16);
+  const low0 = nibbleLow(v0), low1 = nibbleLow(v1), high0 = nibbleHigh(v0), high1 = nibbleHigh(v1);
+  let sum = pairQ4_K(low0, low1, high0, high1, xc, scaleLow, scaleHigh);
+  v128.store(sums, first ? sum : i32x4.add(v128.load(sums), sum));
+  sum = pairQ4_K(low0, low1, high0, high1, xc + xStride, scaleLow, scaleHigh);
+  v128.store(sums, first ? sum : i32x4.add(v128.load(sums, 16), sum), 16);
+  sum = pairQ4_K(low0, low1, high0, high1, xc + 2 * xStride, scaleLow, scaleHigh);
+  v128.store(sums, first ? sum : i32x4.add(v128.load(sums, 32), sum), 32);
+  sum = pairQ4_K(low0, low1, high0, high1, xc + 3 * xStride, scaleLow, scaleHigh);
+  v128.store(sums, first ? sum : i32x4.add(v128.load(sums, 48), sum), 48);
 }
 
 @inline function finishQ4_K(acc: v128, minSum: v128, d: f32, dmin: f32, dx: f32): v128 {

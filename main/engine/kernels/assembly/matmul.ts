@@ -17,7 +17,8 @@ const ROW_GROUP: i32 = 8;
 
 /**
  * Scratch bytes per chunk of a matmul over `cols` columns: the "fence" slot the four-token kernels
- * store to between tokens (see dotRowQ4_Kx4) and the Q8_0 tile's accumulators (128 bytes), then
+ * store to between tokens (16 bytes, see fenced; Q4_K's four token sums, 64), or the Q8_0 tile's
+ * accumulators (128 bytes), then
  * the Q8_0 row group's f32 scales (32 bytes per block of 32 columns). A multiple of 64, so lanes
  * never share a cache line.
  */
