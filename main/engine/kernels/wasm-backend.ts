@@ -39,9 +39,13 @@ export const BLOCKED_ATTENTION_MIN_TOKENS = 4;
  */
 export const BLOCKED_ATTENTION_POSITIONS = 512;
 
-/** Scratch of one blocked attention chunk; assembly/ops.ts (blockedScratchBytes) lays it out. */
-function blockedAttentionScratchBytes(headDim: number, rows: number): number {
-  return BLOCKED_ATTENTION_POSITIONS * 8 + BLOCKED_ATTENTION_POSITIONS * headDim * 8 + rows * 8 + 16;
+/**
+ * Scratch of one blocked attention chunk, laid out by assembly/ops.ts (attentionBlocked): two
+ * block maxima, two rows of block scores, the block's keys and values as f32, and a running
+ * maximum and sum for each of its `rows` query rows.
+ */
+function blockedAttentionScratchBytes(block: number, headDim: number, rows: number): number {
+  return 16 + block * 8 + block * headDim * 8 + rows * 8;
 }
 /** Chunks per lane of a parallel op: enough that a lane the OS pauses leaves work to the others. */
 export const CHUNKS_PER_LANE = 4;
@@ -496,14 +500,16 @@ export class WasmBackend implements ComputeBackend {
     // A blocked chunk: see blockedAttentionScratchBytes, for its tokens' query rows of one kv
     // head. Otherwise each chunk's scores (one f32 per position for each of up to two query heads)
     // and two maxima.
+    // A short prompt's blocks need no more than its positions.
+    const block = Math.min(BLOCKED_ATTENTION_POSITIONS, positions);
     const chunkBytes = blocked
-      ? blockedAttentionScratchBytes(headDim, Math.ceil(nTokens / groups) * (nHeads / nKvHeads))
+      ? blockedAttentionScratchBytes(block, headDim, Math.ceil(nTokens / groups) * (nHeads / nKvHeads))
       : positions * 8 + 16;
     const scratch = this.scratchArea(this.first, chunks * chunkBytes);
     this.post(
       this.first,
       this.opCodes.attention,
-      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0, k.half ? 1 : 0, scratch, groups, capacity, BLOCKED_ATTENTION_POSITIONS],
+      [o.address, query.address, k.address, v.address, nHeads, nKvHeads, headDim, startPosition, nTokens, 0, k.half ? 1 : 0, scratch, groups, capacity, block, chunkBytes],
       [[9, scale]],
     );
     this.run(this.first, chunks);

@@ -103,7 +103,7 @@ function runChunk(control: usize, lane: i32, nLanes: i32): void {
     case OP_ATTENTION:
       attention(
         u(control, 0), u(control, 1), u(control, 2), u(control, 3),
-        i(control, 4), i(control, 5), i(control, 6), i(control, 7), i(control, 8), f(control, 9), i(control, 10) != 0, u(control, 11), i(control, 12), i(control, 13), i(control, 14), lane, nLanes,
+        i(control, 4), i(control, 5), i(control, 6), i(control, 7), i(control, 8), f(control, 9), i(control, 10) != 0, u(control, 11), i(control, 12), i(control, 13), i(control, 14), i(control, 15), lane, nLanes,
       );
       break;
     case OP_REPACK:

@@ -73,7 +73,7 @@ export function dotRowQ4_K(w: usize, meta: usize, xq: usize, xd: usize, bsums: u
     let acc = i32x4.splat(0);
     // Chunk c (64 values: sub-blocks 2c, 2c + 1) takes its scales from lanes 0 and 1 of `rotated`.
     let rotated = scales;
-    let qc = q, xc = x; // stepped by constants (see dotRowQ4_Kx4)
+    let qc = q, xc = x; // stepped by constants: recomputing both from sb and c took a dozen integer ops a chunk
     for (let c = 0; c < 4; c++, qc += 32, xc += 64 * X_BYTES) {
       const v0 = v128.load(qc), v1 = v128.load(qc, 16);
       acc = i32x4.add(acc, pairQ4_K(nibbleLow(v0), nibbleLow(v1), nibbleHigh(v0), nibbleHigh(v1), xc,

@@ -113,39 +113,29 @@ export function rope(
  * out must not alias q. headDim % 4 == 0.
  *
  * groups == 0: (t, h) pairs are dealt out to chunks in turn, so long and short rows of the causal
- * triangle spread evenly. scratch: f32 [nChunks, 2 * (startPosition + nTokens) + 4], each chunk's
- * scores (two heads' when paired) and two maxima. Three passes per query: scores (and their maximum), softmax
- * weights, then the weighted sum of the values a few dimensions at a time with the sums in
- * registers, so the output is written once.
- * groups > 0 (prefill over an f16 cache): see attentionBlocked; block is its positions per block
- * and scratch holds blockedScratchBytes per chunk. nChunks must be nKvHeads * groups.
+ * triangle spread evenly. Each chunk's scratch holds its scores (2 * (startPosition + nTokens)
+ * f32, two heads' when paired) and two maxima. Three passes per query: scores (and their
+ * maximum), softmax weights, then the weighted sum of the values a few dimensions at a time with
+ * the sums in registers, so the output is written once.
+ * groups > 0 (prefill over an f16 cache): see attentionBlocked, which walks blocks of `block`
+ * positions. nChunks must be nKvHeads * groups.
+ * chunkBytes: scratch bytes per chunk, from the host (wasm-backend.ts), which sizes both forms.
  */
 export function attention(
   out: usize, q: usize, keys: usize, values: usize,
   nHeads: i32, nKvHeads: i32, headDim: i32, startPosition: i32, nTokens: i32, scale: f32, halfKv: bool, scratch: usize,
-  groups: i32, capacity: i32, block: i32, lane: i32, nLanes: i32,
+  groups: i32, capacity: i32, block: i32, chunkBytes: i32, lane: i32, nLanes: i32,
 ): void {
+  const chunkScratch = scratch + <usize>lane * <usize>chunkBytes;
   if (groups > 0 && halfKv) {
-    const tokensPerChunk = (nTokens + groups - 1) / groups;
-    const chunkScratch = scratch + <usize>lane * <usize>blockedScratchBytes(block, headDim, tokensPerChunk * (nHeads / nKvHeads));
     attentionBlocked(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, lane / groups, lane % groups, groups, block, chunkScratch);
     return;
   }
-  const scores = scratch + <usize>lane * (((<usize>(startPosition + nTokens)) << 3) + 16);
   // Query heads in pairs where each kv head serves an even number of them: one load of a key or
   // value feeds both.
   const paired = (nHeads / nKvHeads) % 2 == 0;
-  if (halfKv) attentionItems<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, scores, paired, lane, nLanes);
-  else attentionItems<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, scores, paired, lane, nLanes);
-}
-
-/**
- * Scratch of one blocked chunk: scores of two rows over a block, the block's keys and values as
- * f32, a running maximum and weight sum for each of its `rows` query rows, and two block maxima.
- * The host computes the same figure (wasm-backend.ts, blockedAttentionScratchBytes).
- */
-@inline function blockedScratchBytes(block: i32, headDim: i32, rows: i32): i32 {
-  return block * 8 + block * headDim * 8 + rows * 8 + 16;
+  if (halfKv) attentionItems<u16>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, chunkScratch, paired, lane, nLanes);
+  else attentionItems<f32>(out, q, keys, values, nHeads, nKvHeads, headDim, startPosition, nTokens, scale, capacity, chunkScratch, paired, lane, nLanes);
 }
 
 /** The (t, h) items of chunk `lane`, h a pair of heads (attendPair) where paired, else one (attendOne). */
@@ -178,6 +168,8 @@ export function attention(
  * that block before the next is read (a whole long context would stream from L3 once per query).
  * Softmax runs online: each query row keeps its running maximum and weight sum, and rescales
  * its partial output when a later block raises the maximum; the last block divides by the sum.
+ * scratch: two block maxima (16 bytes), two rows of block scores, the block's keys and values as
+ * f32, then (maximum, sum) for each of the chunk's query rows.
  */
 function attentionBlocked(
   out: usize, q: usize, keys: usize, values: usize,
@@ -188,12 +180,12 @@ function attentionBlocked(
   const lastToken = group + ((nTokens - 1 - group) / groups) * groups;
   const needed = startPosition + lastToken + 1;
   const rowBytes = <usize>headDim << 2;
-  const scores0 = scratch, scores1 = scratch + (<usize>block << 2);
-  const keysF32 = scratch + (<usize>block << 3);
+  const blockMax = scratch;
+  const scores0 = scratch + 16, scores1 = scores0 + (<usize>block << 2);
+  const keysF32 = scores1 + (<usize>block << 2);
   const valuesF32 = keysF32 + <usize>block * rowBytes;
-  const perKv = nHeads / nKvHeads, first = kvHead * perKv;
   const running = valuesF32 + <usize>block * rowBytes; // [token slot, head] (maximum, sum)
-  const blockMax = running + ((<usize>(((nTokens + groups - 1) / groups) * perKv)) << 3);
+  const perKv = nHeads / nKvHeads, first = kvHead * perKv;
   const headOffset = (<usize>kvHead * <usize>capacity * <usize>headDim) << 1;
   const tokenBytes = <usize>nHeads * rowBytes;
   for (let p0 = 0; p0 < needed; p0 += block) {
@@ -287,8 +279,7 @@ function attendPair<T>(
   q0: usize, o0: usize, keys: usize, values: usize, kvStride: usize, headDim: i32, positions: i32, scale: f32, scores: usize,
 ): void {
   const scores0 = scores, scores1 = scores + (<usize>positions << 2);
-  // The two maxima go where the scores of position 0 will be overwritten by their weights.
-  const maxima = scores1 + (<usize>positions << 2);
+  const maxima = scores1 + (<usize>positions << 2); // past both rows of scores
   pairScores<T>(q0, keys, kvStride, headDim, positions, scale, scores0, scores1, maxima);
   const inverse0 = <f32>1 / softmaxWeights<T>(scores0, positions, load<f32>(maxima));
   const inverse1 = <f32>1 / softmaxWeights<T>(scores1, positions, load<f32>(maxima, 4));
